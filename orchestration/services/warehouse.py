@@ -1,0 +1,81 @@
+"""The DuckDB warehouse: connections, the working copy that runs build into, and publishing.
+
+A run writes only the working copy (`Settings.build_path`). Publishing copies it, closed and
+checkpointed, to a temporary file beside the published one and renames it into place, so an
+analyst's open read-only connection keeps the old file and never blocks or sees a half-built run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from orchestration.settings import Settings
+
+MANIFEST_TABLE = "meta.landed_files"
+
+
+def connect(
+    path: Path | str, *, read_only: bool = False, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the session settings every writer and reader here relies on."""
+    config = {"autoinstall_known_extensions": "false", "TimeZone": "UTC"}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    return duckdb.connect(str(path), read_only=read_only, config=config)
+
+
+def quote_identifier(name: str) -> str:
+    """A DuckDB identifier that is always quoted, whatever the name holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def prepare_build_copy(settings: Settings) -> Path:
+    """The working copy for a run; started from the published warehouse if there is none."""
+    build = settings.build_path
+    build.parent.mkdir(parents=True, exist_ok=True)
+    if not build.exists() and settings.warehouse_path.exists():
+        tmp = build.with_name(build.name + f".tmp-{os.getpid()}")
+        shutil.copyfile(settings.warehouse_path, tmp)
+        os.replace(tmp, build)
+    return build
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    path: Path
+    size_bytes: int
+    seconds: float
+
+
+def publish(settings: Settings) -> PublishResult:
+    """Atomically replace the published warehouse with the working copy."""
+    started = time.monotonic()
+    build = settings.build_path
+    with connect(build) as con:
+        con.execute("CHECKPOINT")
+    target = settings.warehouse_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.publish-{os.getpid()}")
+    try:
+        shutil.copyfile(build, tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_directory(target.parent)
+    return PublishResult(target, target.stat().st_size, time.monotonic() - started)
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
