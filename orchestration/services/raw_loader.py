@@ -139,7 +139,7 @@ def _land_batch(
     uris = [f.uri for f in batch]
     con.execute("BEGIN TRANSACTION")
     try:
-        incoming = con.execute(f"DESCRIBE SELECT * FROM {reader}", [uris]).fetchall()
+        incoming = con.execute(f"DESCRIBE SELECT * FROM {reader}", {"files": uris}).fetchall()
         columns = [(name, typ) for name, typ, *_ in incoming if name != _READER_FILE_COLUMN]
         _evolve_raw_table(con, model, columns)
 
@@ -156,12 +156,12 @@ def _land_batch(
                    files.path AS {SOURCE_FILE_COLUMN},
                    files.dt AS _stigg_dt,
                    files.transfer_at AS _stigg_transfer_at,
-                   ? AS _stigg_load_id,
+                   $load_id AS _stigg_load_id,
                    now() AS _stigg_loaded_at
             FROM {reader} AS source
             JOIN _stigg_batch_files AS files ON source.{_READER_FILE_COLUMN} = files.uri
             """,
-            [uris, load_id],
+            {"files": uris, "load_id": load_id},
         )
         rows = dict(
             con.execute(
@@ -183,14 +183,14 @@ def _land_batch(
 
 
 def _reader_sql(fmt: str) -> str:
-    """A DuckDB reader over the file list bound as the first parameter."""
-    common = f"union_by_name = true, filename = '{_READER_FILE_COLUMN}'"
+    """A DuckDB reader over the file list bound as parameter $files."""
+    common = f"union_by_name = true, hive_partitioning = false, filename = '{_READER_FILE_COLUMN}'"
     if fmt == "parquet":
-        return f"read_parquet(?, {common})"
+        return f"read_parquet($files, {common})"
     if fmt == "csv":
         # all_varchar: CSV carries no types; guessing would turn '0042' into 42.
-        return f"read_csv(?, {common}, header = true, all_varchar = true)"
-    return f"read_json(?, {common}, format = 'newline_delimited', sample_size = -1)"
+        return f"read_csv($files, {common}, header = true, all_varchar = true)"
+    return f"read_json($files, {common}, format = 'newline_delimited', sample_size = -1)"
 
 
 def _select_expression(name: str, typ: str) -> str:
