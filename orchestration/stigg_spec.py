@@ -104,9 +104,7 @@ CUSTOMERS = Table(
         Column("CUSTOMER_ID", VARCHAR, True, "Customer identifier"),
         Column("EMAIL", VARCHAR, False, "Email address"),
         Column("NAME", VARCHAR, False, "Customer name"),
-        Column(
-            "BILLING_CURRENCY", VARCHAR, False, "Preferred billing currency e.g USD"
-        ),
+        Column("BILLING_CURRENCY", VARCHAR, False, "Preferred billing currency e.g USD"),
         Column(
             "BILLING_ID",
             VARCHAR,
@@ -324,9 +322,7 @@ SUBSCRIPTION_PRICES = Table(
             enum=("FLAT_FEE", "PER_UNIT", "USAGE_BASED"),
         ),
         Column("SUBSCRIPTION_ID", VARCHAR, True, "Associated subscription identifier"),
-        Column(
-            "PRICE_ID", VARCHAR, False, "Associated plan or add-on price identifier"
-        ),
+        Column("PRICE_ID", VARCHAR, False, "Associated plan or add-on price identifier"),
         Column("ENVIRONMENT_ID", VARCHAR, True, "Environment identifier"),
     ),
 )
@@ -334,9 +330,7 @@ SUBSCRIPTION_PRICES = Table(
 SUBSCRIPTION_ADDONS = Table(
     name="SUBSCRIPTION_ADDONS",
     title="Subscription Add-on",
-    description=(
-        "Represents the quantity of an add-on that is included in the subscription."
-    ),
+    description=("Represents the quantity of an add-on that is included in the subscription."),
     references={
         "SUBSCRIPTION_ID": "SUBSCRIPTIONS",
         "ADDON_ID": "ADDONS",
@@ -349,9 +343,7 @@ SUBSCRIPTION_ADDONS = Table(
         Column("UPDATED_AT", TIMESTAMP_TZ, True, "Last update date and time"),
         Column("SUBSCRIPTION_ID", VARCHAR, True, "Associated subscription identifier"),
         Column("ADDON_ID", VARCHAR, True, "Associated add-on identifier"),
-        Column(
-            "PRICE_ID", VARCHAR, False, "Associated plan or add-on price identifier"
-        ),
+        Column("PRICE_ID", VARCHAR, False, "Associated plan or add-on price identifier"),
         Column("ENVIRONMENT_ID", VARCHAR, True, "Environment identifier"),
     ),
 )
@@ -396,13 +388,9 @@ PRODUCTS = Table(
         Column("DISPLAY_NAME", VARCHAR, False, "Display name of the product"),
         Column("PRODUCT_ID", VARCHAR, True, "Product identifier"),
         Column("DESCRIPTION", VARCHAR, False, "Description of the product"),
-        Column(
-            "CREATED_AT", TIMESTAMP_TZ, True, "Creation date and time of the product"
-        ),
+        Column("CREATED_AT", TIMESTAMP_TZ, True, "Creation date and time of the product"),
         Column("UPDATED_AT", TIMESTAMP_TZ, True, "Last update date and time"),
-        Column(
-            "ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"
-        ),
+        Column("ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"),
         Column(
             "MULTIPLE_SUBSCRIPTIONS",
             BOOLEAN,
@@ -429,9 +417,7 @@ PLANS = Table(
     columns=(
         Column("ID", VARCHAR, True, "Plan internal identifier"),
         Column("CREATED_AT", TIMESTAMP_TZ, True, "Creation date and time of the plan"),
-        Column(
-            "UPDATED_AT", TIMESTAMP_TZ, True, "Last update date and time of the plan"
-        ),
+        Column("UPDATED_AT", TIMESTAMP_TZ, True, "Last update date and time of the plan"),
         Column("PLAN_ID", VARCHAR, True, "Plan identifier"),
         Column("BILLING_ID", VARCHAR, False, "Billing identifier (Stripe ID)"),
         Column("BILLING_LINK_URL", VARCHAR, False, "URL for billing information"),
@@ -444,9 +430,7 @@ PLANS = Table(
             enum=("FREE", "PAID", "CUSTOM"),
         ),
         Column("DESCRIPTION", VARCHAR, False, "Description of the plan"),
-        Column(
-            "ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"
-        ),
+        Column("ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"),
         Column(
             "IS_LATEST",
             BOOLEAN,
@@ -454,9 +438,7 @@ PLANS = Table(
             "Indicates if this is the latest version of the plan",
         ),
         Column("VERSION_NUMBER", NUMBER, False, "Version number of the plan"),
-        Column(
-            "ADDITIONAL_META_DATA", VARCHAR, False, "Additional metadata for the plan"
-        ),
+        Column("ADDITIONAL_META_DATA", VARCHAR, False, "Additional metadata for the plan"),
         Column("PRODUCT_ID", VARCHAR, True, "Associated product identifier"),
         Column(
             "BASE_PLAN_ID",
@@ -510,9 +492,7 @@ ADDONS = Table(
             "Indicates if this is the latest version of the add-on",
         ),
         Column("VERSION_NUMBER", NUMBER, True, "Version number of the add-on"),
-        Column(
-            "ADDITIONAL_META_DATA", VARCHAR, False, "Additional metadata for the add-on"
-        ),
+        Column("ADDITIONAL_META_DATA", VARCHAR, False, "Additional metadata for the add-on"),
     ),
 )
 
@@ -539,9 +519,7 @@ PRICES = Table(
             "Enum. Billing model used for this price. Can be one of: FLAT_FEE, PER_UNIT, USAGE_BASED.",
             enum=("FLAT_FEE", "PER_UNIT", "USAGE_BASED"),
         ),
-        Column(
-            "BILLING_ID", VARCHAR, False, "Billing identifier associated with the price"
-        ),
+        Column("BILLING_ID", VARCHAR, False, "Billing identifier associated with the price"),
         Column("PRICE_AMOUNT", NUMBER, False, "Monetary value of the price"),
         Column("PRICE_CURRENCY", VARCHAR, False, "Currency of the price"),
         Column("BILLING_COUNTRY_CODE", VARCHAR, False, "Country code for billing"),
@@ -611,9 +589,7 @@ PACKAGE_ENTITLEMENTS = Table(
             "Indicates if the entitlement has unlimited usage",
         ),
         Column("IS_CUSTOM", BOOLEAN, False, "Indicates if the entitlement is custom"),
-        Column(
-            "ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"
-        ),
+        Column("ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"),
         Column(
             "RESET_PERIOD",
             VARCHAR,
@@ -632,12 +608,8 @@ PROMOTIONAL_ENTITLEMENTS = Table(
     ),
     references={"CUSTOMER_ID": "CUSTOMERS", "FEATURE_ID": "FEATURES"},
     columns=(
-        Column(
-            "ID", VARCHAR, True, "Unique identifier for the promotional entitlement"
-        ),
-        Column(
-            "DESCRIPTION", VARCHAR, False, "Description of the promotional entitlement"
-        ),
+        Column("ID", VARCHAR, True, "Unique identifier for the promotional entitlement"),
+        Column("DESCRIPTION", VARCHAR, False, "Description of the promotional entitlement"),
         Column("CUSTOMER_ID", VARCHAR, True, "Associated customer identifier"),
         Column("FEATURE_ID", VARCHAR, True, "Identifier for the associated feature"),
         Column(
@@ -658,9 +630,7 @@ PROMOTIONAL_ENTITLEMENTS = Table(
             True,
             "Start date of the promotional entitlement",
         ),
-        Column(
-            "END_DATE", TIMESTAMP_TZ, False, "End date of the promotional entitlement"
-        ),
+        Column("END_DATE", TIMESTAMP_TZ, False, "End date of the promotional entitlement"),
         Column("USAGE_LIMIT", NUMBER, False, "Usage limit for the entitlement"),
         Column(
             "HAS_UNLIMITED_USAGE",
@@ -708,26 +678,16 @@ PROMOTIONAL_ENTITLEMENTS = Table(
 FEATURES = Table(
     name="FEATURES",
     title="Feature",
-    description=(
-        "Represents a configurable functionality in the product that can be monetized."
-    ),
+    description=("Represents a configurable functionality in the product that can be monetized."),
     identifier="FEATURE_ID",
     columns=(
         Column("ID", VARCHAR, True, "Feature internal identifier"),
         Column("DISPLAY_NAME", VARCHAR, True, "Display name of the feature"),
         Column("FEATURE_ID", VARCHAR, True, "Feature identifier"),
-        Column(
-            "CREATED_AT", TIMESTAMP_TZ, True, "Creation date and time of the feature"
-        ),
-        Column(
-            "UPDATED_AT", TIMESTAMP_TZ, True, "Last update date and time of the feature"
-        ),
-        Column(
-            "FEATURE_UNITS", VARCHAR, False, "Units in which the feature is measured"
-        ),
-        Column(
-            "FEATURE_UNITS_PLURAL", VARCHAR, False, "Plural form of the feature units"
-        ),
+        Column("CREATED_AT", TIMESTAMP_TZ, True, "Creation date and time of the feature"),
+        Column("UPDATED_AT", TIMESTAMP_TZ, True, "Last update date and time of the feature"),
+        Column("FEATURE_UNITS", VARCHAR, False, "Units in which the feature is measured"),
+        Column("FEATURE_UNITS_PLURAL", VARCHAR, False, "Plural form of the feature units"),
         Column("DESCRIPTION", VARCHAR, False, "Description of the feature"),
         Column(
             "FEATURE_TYPE",
@@ -743,9 +703,7 @@ FEATURES = Table(
             "Enum. Meter type of the feature. Can be one of: None, Fluctuating, Incremental.",
             enum=("None", "Fluctuating", "Incremental"),
         ),
-        Column(
-            "ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"
-        ),
+        Column("ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"),
         Column(
             "ADDITIONAL_META_DATA",
             VARCHAR,
@@ -782,9 +740,7 @@ ENTITLEMENTS = Table(
             True,
             "Last update date and time of the entitlement",
         ),
-        Column(
-            "ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"
-        ),
+        Column("ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"),
         Column("CUSTOMER_UUID", VARCHAR, True, "Customer internal identifier"),
         Column("CUSTOMER_ID", VARCHAR, True, "Customer identifier"),
         Column("RESOURCE_UUID", VARCHAR, False, "Resource internal identifier"),
@@ -899,18 +855,14 @@ USAGE_MEASUREMENTS = Table(
         ),
         Column("PERIOD_START", TIMESTAMP_TZ, False, "Reset period window start time"),
         Column("PERIOD_END", TIMESTAMP_TZ, False, "Reset period window end time"),
-        Column(
-            "ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"
-        ),
+        Column("ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"),
     ),
 )
 
 USAGE_EVENTS = Table(
     name="USAGE_EVENTS",
     title="Represents the raw usage events associated with a customer.",
-    description=(
-        "To enable reporting of raw usage events, please contact Stigg support."
-    ),
+    description=("To enable reporting of raw usage events, please contact Stigg support."),
     references={"CUSTOMER_ID": "CUSTOMERS", "RESOURCE_ID": "CUSTOMER_RESOURCES"},
     columns=(
         Column("ID", VARCHAR, True, "Usage event internal identifier"),
@@ -931,9 +883,7 @@ USAGE_EVENTS = Table(
             "Additional dimensions of the event which are used for the filtering and aggregation",
         ),
         Column("IDEMPOTENCY_KEY", VARCHAR, True, "The events unique key."),
-        Column(
-            "ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"
-        ),
+        Column("ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"),
     ),
 )
 
@@ -959,12 +909,8 @@ COUPONS = Table(
             False,
             "URL for the coupon entity in the billing solution that's integrated with Stigg",
         ),
-        Column(
-            "CREATED_AT", TIMESTAMP_TZ, True, "Creation date and time of the coupon"
-        ),
-        Column(
-            "UPDATED_AT", TIMESTAMP_TZ, True, "Last update date and time of the coupon"
-        ),
+        Column("CREATED_AT", TIMESTAMP_TZ, True, "Creation date and time of the coupon"),
+        Column("UPDATED_AT", TIMESTAMP_TZ, True, "Last update date and time of the coupon"),
         Column(
             "TYPE",
             VARCHAR,
@@ -993,9 +939,7 @@ COUPONS = Table(
             enum=("ACTIVE", "ARCHIVED"),
         ),
         Column("ADDITIONAL_META_DATA", VARCHAR, False, "Additional metadata"),
-        Column(
-            "ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"
-        ),
+        Column("ENVIRONMENT_ID", VARCHAR, True, "Identifier for the associated environment"),
     ),
 )
 
@@ -1031,9 +975,7 @@ def model_for_folder(folder: str) -> str | None:
     name = folder.lower()
     if name in TABLES_BY_MODEL:
         return name
-    if name.startswith(USAGE_EVENTS_FOLDER_PREFIX) and len(name) > len(
-        USAGE_EVENTS_FOLDER_PREFIX
-    ):
+    if name.startswith(USAGE_EVENTS_FOLDER_PREFIX) and len(name) > len(USAGE_EVENTS_FOLDER_PREFIX):
         return USAGE_EVENTS.model
     return None
 
@@ -1046,10 +988,6 @@ def environment_table_name(environment_id: str) -> str:
 def reference_target(table: Table, column: str) -> tuple[Table, str]:
     """The parent table and column that `table.column` refers to, under FOREIGN_KEYS_HOLD."""
     parent = TABLES_BY_NAME[table.references[column]]
-    if (
-        column.endswith("_UUID")
-        or FOREIGN_KEYS_HOLD == "internal"
-        or parent.identifier is None
-    ):
+    if column.endswith("_UUID") or FOREIGN_KEYS_HOLD == "internal" or parent.identifier is None:
         return parent, "ID"
     return parent, parent.identifier

@@ -131,7 +131,9 @@ class ExportSource:
             folder, dt, transfer_at, part, fmt = parsed
             model = model_for_folder(folder)
             if model is None:
-                skipped.append(SkippedPath(relative, f"folder {folder!r} is not a documented model"))
+                skipped.append(
+                    SkippedPath(relative, f"folder {folder!r} is not a documented model")
+                )
                 continue
             files.append(
                 ExportFile(

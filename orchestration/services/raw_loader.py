@@ -143,7 +143,9 @@ def _land_batch(
         columns = [(name, typ) for name, typ, *_ in incoming if name != _READER_FILE_COLUMN]
         _evolve_raw_table(con, model, columns)
 
-        con.execute("CREATE OR REPLACE TEMP TABLE _stigg_batch_files (uri VARCHAR, path VARCHAR, dt DATE, transfer_at TIMESTAMPTZ)")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _stigg_batch_files (uri VARCHAR, path VARCHAR, dt DATE, transfer_at TIMESTAMPTZ)"
+        )
         con.executemany(
             "INSERT INTO _stigg_batch_files VALUES (?, ?, ?, ?)",
             [(f.uri, f.path, f.dt, f.transfer_at) for f in batch],

@@ -1,0 +1,122 @@
+"""Group `raw`: land every new export file into raw.<model> of the working copy."""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from orchestration.defs.resources import WAREHOUSE_POOL, StiggWarehouseResource
+from orchestration.services import raw_loader, warehouse
+from orchestration.services.export_source import ExportSource
+from orchestration.stigg_spec import TABLES
+
+FILES_READABLE_CHECK = "files_readable"
+FILES_UNCHANGED_CHECK = "files_unchanged"
+
+
+def raw_asset_key(model: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", model])
+
+
+def _raw_specs() -> list[dg.AssetSpec]:
+    return [
+        dg.AssetSpec(
+            key=raw_asset_key(t.model),
+            group_name="raw",
+            kinds={"duckdb"},
+            description=(
+                f"Every row of the export's `{t.model}` files, as landed, with lineage columns "
+                f"(_stigg_source_file, _stigg_dt, _stigg_transfer_at, _stigg_load_id, _stigg_loaded_at). "
+                f"{t.description}"
+            ),
+            skippable=True,
+        )
+        for t in TABLES
+    ]
+
+
+def _raw_check_specs() -> list[dg.AssetCheckSpec]:
+    return [
+        spec
+        for t in TABLES
+        for spec in (
+            dg.AssetCheckSpec(
+                FILES_READABLE_CHECK,
+                asset=raw_asset_key(t.model),
+                description="Every new file of this model was read and landed. A failed file is named with the reason and retried on the next run.",
+            ),
+            dg.AssetCheckSpec(
+                FILES_UNCHANGED_CHECK,
+                asset=raw_asset_key(t.model),
+                description="No file that was landed before has changed since. A changed file is reported, never loaded twice.",
+            ),
+        )
+    ]
+
+
+RAW_ASSET_KEYS = [raw_asset_key(t.model) for t in TABLES]
+
+
+@dg.multi_asset(
+    name="raw_export",
+    specs=_raw_specs(),
+    check_specs=_raw_check_specs(),
+    can_subset=True,
+    pool=WAREHOUSE_POOL,
+)
+def raw_export(context: dg.AssetExecutionContext, stigg: StiggWarehouseResource) -> Iterator:
+    settings = stigg.settings()
+    source = ExportSource(settings.export_uri)
+    files, skipped = source.scan()
+    for path in skipped:
+        context.log.warning(f"Skipped {path.path}: {path.reason}")
+    selected = [t.model for t in TABLES if raw_asset_key(t.model) in context.selected_asset_keys]
+
+    build = warehouse.prepare_build_copy(settings)
+    with warehouse.connect(build, memory_limit=settings.duckdb_memory_limit) as con:
+        if source.is_remote:
+            con.register_filesystem(source.fs)
+        raw_loader.ensure_schema(con, [t.model for t in TABLES])
+        for model in selected:
+            landing = raw_loader.land_model(
+                con, model, [f for f in files if f.model == model], load_id=context.run_id
+            )
+            row_count = con.execute(
+                f"SELECT count(*) FROM {raw_loader.raw_table(model)}"
+            ).fetchone()[0]
+            for failure in landing.failed:
+                context.log.error(f"Could not land {failure.path}: {failure.reason}")
+            for path in landing.changed:
+                context.log.warning(f"{path} changed after it was landed; not loaded again")
+            key = raw_asset_key(model)
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata={
+                    "files_landed": len(landing.files_landed),
+                    "rows_landed": landing.rows_landed,
+                    "files_failed": len(landing.failed),
+                    "files_already_landed": landing.already_landed,
+                    "dagster/row_count": row_count,
+                },
+            )
+            yield dg.AssetCheckResult(
+                asset_key=key,
+                check_name=FILES_READABLE_CHECK,
+                passed=not landing.failed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=(
+                    "; ".join(f"{f.path}: {f.reason}" for f in landing.failed)
+                    or "every new file landed"
+                ),
+                metadata={
+                    "failed_files": [f.path for f in landing.failed],
+                    "reasons": [f.reason for f in landing.failed],
+                },
+            )
+            yield dg.AssetCheckResult(
+                asset_key=key,
+                check_name=FILES_UNCHANGED_CHECK,
+                passed=not landing.changed,
+                severity=dg.AssetCheckSeverity.WARN,
+                description="; ".join(landing.changed) or "no landed file has changed",
+                metadata={"changed_files": landing.changed},
+            )
