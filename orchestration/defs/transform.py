@@ -60,19 +60,17 @@ def stigg_dbt_models(
         invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     # Hold the events until dbt exits: row counts need the file, and dbt holds it until then.
     events = list(invocation.stream())
-    relations = {
-        event.asset_key: event
+    keys = {
+        id(event): context.asset_key_for_output(event.output_name)
         for event in events
-        if isinstance(event, dg.Output | dg.AssetMaterialization)
+        if isinstance(event, dg.Output)
     }
-    counts = _row_counts(settings.build_path, [key.path for key in relations if key])
+    counts = _row_counts(settings.build_path, [key.path for key in keys.values()])
     for event in events:
-        if (
-            isinstance(event, dg.Output | dg.AssetMaterialization)
-            and tuple(event.asset_key.path) in counts
-        ):
+        key = keys.get(id(event))
+        if key is not None and tuple(key.path) in counts:
             event = event.with_metadata(
-                {**event.metadata, "dagster/row_count": counts[tuple(event.asset_key.path)]}
+                {**event.metadata, "dagster/row_count": counts[tuple(key.path)]}
             )
         yield event
     if not invocation.is_successful():

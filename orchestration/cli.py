@@ -1,0 +1,156 @@
+"""`stigg-warehouse`: run the pipeline, generate an export, start the UI, render dbt files."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from orchestration.settings import PROJECT_ROOT, dagster_home
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stigg-warehouse",
+        description="ELT from a Stigg data export into a DuckDB warehouse (dbt + Dagster).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="Land new export files, dbt build, publish (one Dagster run).")
+    run.add_argument("--export-uri", help="Overrides STIGG_EXPORT_URI (a folder or s3://bucket/prefix).")
+    run.add_argument("--warehouse-path", help="Overrides STIGG_WAREHOUSE_PATH (the published DuckDB file).")
+
+    generate = commands.add_parser("generate", help="Write a synthetic Stigg export in the real layout.")
+    generate.add_argument("--out", required=True, type=Path, help="Folder to write; must be empty or absent.")
+    generate.add_argument("--customers", type=int, default=300)
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--transfers", type=int, default=4)
+    generate.add_argument("--environments", type=int, default=2)
+    generate.add_argument("--events-per-customer", type=int, default=6)
+    generate.add_argument("--force", action="store_true", help="Replace the folder if it exists.")
+
+    ui = commands.add_parser("ui", help="Start the Dagster UI on 127.0.0.1.")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+
+    codegen = commands.add_parser("codegen", help="Render the dbt files that follow from the spec.")
+    codegen.add_argument("--check", action="store_true", help="Fail if a rendered file is stale.")
+    return parser
+
+
+def run_environment(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment a run sees: CLI flags over environment variables over defaults."""
+    env = dict(environ)
+    if getattr(args, "export_uri", None):
+        env["STIGG_EXPORT_URI"] = args.export_uri
+    if getattr(args, "warehouse_path", None):
+        env["STIGG_WAREHOUSE_PATH"] = str(Path(args.warehouse_path).absolute())
+    env["DAGSTER_HOME"] = str(dagster_home(env))
+    return env
+
+
+def ui_command(args: argparse.Namespace) -> list[str]:
+    return [
+        sys.executable, "-m", "dagster", "dev",
+        "-m", "orchestration.definitions",
+        "-h", args.host, "-p", str(args.port),
+    ]  # fmt: skip
+
+
+def _run(args: argparse.Namespace) -> int:
+    os.environ.update(run_environment(args, os.environ))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+
+    import dagster as dg
+
+    from orchestration.defs.automation import STIGG_ELT_JOB
+    from orchestration.defs.dbt_project import stigg_dbt_project
+    from orchestration.definitions import defs
+    from orchestration.run_summary import render, summarize
+    from orchestration.services.export_source import ExportSource
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env()
+    if not ExportSource(settings.export_uri).exists():
+        print(f"error: Stigg export location does not exist: {settings.export_uri}", file=sys.stderr)
+        return 2
+    stigg_dbt_project.preparer.prepare(stigg_dbt_project)
+    started = time.monotonic()
+    job = defs().resolve_job_def(STIGG_ELT_JOB)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            tags={"stigg/started_by": "cli"},
+        )
+    summary = summarize(result, time.monotonic() - started)
+    print(render(summary, settings.export_uri))
+    return 1 if summary.alert else 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from orchestration.services.sample_export import ExportConfig, generate_export
+
+    out: Path = args.out
+    if out.exists() and any(out.iterdir()):
+        if not args.force:
+            print(f"error: {out} is not empty (use --force to replace it)", file=sys.stderr)
+            return 2
+        shutil.rmtree(out)
+    config = ExportConfig(
+        customers=args.customers,
+        seed=args.seed,
+        transfers=args.transfers,
+        environments=args.environments,
+        events_per_customer=args.events_per_customer,
+    )
+    summary = generate_export(out, config)
+    print(f"Wrote {summary.files} files, {summary.rows} rows to {out}")
+    return 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    env = run_environment(args, os.environ)
+    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    print(f"Dagster UI: http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
+    process = subprocess.Popen(ui_command(args), env=env, cwd=PROJECT_ROOT, start_new_session=True)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        return 0
+
+
+def _codegen(args: argparse.Namespace) -> int:
+    from orchestration import dbt_codegen
+
+    if args.check:
+        stale = dbt_codegen.stale_files()
+        for path in stale:
+            print(f"stale: {path.relative_to(PROJECT_ROOT)}")
+        return 1 if stale else 0
+    for path in dbt_codegen.write_files():
+        print(f"wrote {path.relative_to(PROJECT_ROOT)}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {"run": _run, "generate": _generate, "ui": _ui, "codegen": _codegen}[args.command]
+    return handler(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""What a pipeline run did, read from its Dagster events, for the CLI's summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+
+@dataclass
+class RunSummary:
+    success: bool
+    landed: dict[str, tuple[int, int]] = field(default_factory=dict)  # model -> (files, rows)
+    failed_files: list[str] = field(default_factory=list)
+    dbt_tests: dict[str, int] = field(default_factory=lambda: {"passed": 0, "failed": 0, "warned": 0})
+    landing_checks_failed: list[str] = field(default_factory=list)
+    published: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def alert(self) -> bool:
+        """True when cron and schedulers should hear of it: a failed run, file or test."""
+        return (
+            not self.success
+            or bool(self.failed_files)
+            or self.dbt_tests["failed"] > 0
+        )
+
+
+def summarize(result: dg.ExecuteInProcessResult, seconds: float) -> RunSummary:
+    summary = RunSummary(success=result.success, seconds=seconds)
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        key = materialization.asset_key.path
+        metadata = {k: v.value for k, v in materialization.metadata.items()}
+        if key[0] == "raw":
+            summary.landed[key[-1]] = (
+                int(metadata.get("files_landed", 0)),
+                int(metadata.get("rows_landed", 0)),
+            )
+        elif key == ["warehouse", "published"]:
+            summary.published = str(metadata.get("path"))
+    for evaluation in result.get_asset_check_evaluations():
+        is_landing_check = evaluation.asset_key.path[0] == "raw"
+        if is_landing_check:
+            if not evaluation.passed:
+                summary.landing_checks_failed.append(
+                    f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+                )
+                if evaluation.severity == dg.AssetCheckSeverity.ERROR:
+                    summary.failed_files.extend(evaluation.metadata["failed_files"].value)
+        elif evaluation.passed:
+            summary.dbt_tests["passed"] += 1
+        elif evaluation.severity == dg.AssetCheckSeverity.WARN:
+            summary.dbt_tests["warned"] += 1
+        else:
+            summary.dbt_tests["failed"] += 1
+    return summary
+
+
+def render(summary: RunSummary, export_uri: str) -> str:
+    lines = [f"Landed from {export_uri}:", f"  {'model':<30} {'files':>6} {'rows':>10}"]
+    for model, (files, rows) in sorted(summary.landed.items()):
+        lines.append(f"  {model:<30} {files:>6} {rows:>10}")
+    total_files = sum(f for f, _ in summary.landed.values())
+    total_rows = sum(r for _, r in summary.landed.values())
+    lines.append(f"  {'total':<30} {total_files:>6} {total_rows:>10}")
+    for path in summary.failed_files:
+        lines.append(f"  FAILED FILE {path} (recorded in meta.landed_files; retried next run)")
+    for check in summary.landing_checks_failed:
+        lines.append(f"  check failed: {check}")
+    t = summary.dbt_tests
+    lines.append(f"dbt tests: {t['passed']} passed, {t['failed']} failed, {t['warned']} warned")
+    if summary.published:
+        lines.append(f"Published: {summary.published}")
+    else:
+        lines.append("Published: nothing (the last published warehouse is unchanged)")
+    status = "succeeded" if summary.success else "FAILED"
+    lines.append(f"Run {status} in {summary.seconds:.1f}s")
+    return "\n".join(lines)
