@@ -572,7 +572,7 @@ class _Environment:
             if i % 2 == 0:
                 feature = self.metered[i % len(self.metered)]
                 ts = at - timedelta(seconds=rng.randint(60, 86_000))
-                reset = resets[i % 4]
+                reset = resets[(i // 2) % len(resets)]
                 w.put(
                     "USAGE_MEASUREMENTS",
                     self._base("um", ts)
@@ -859,6 +859,8 @@ def generate_export(out: Path, config: ExportConfig = ExportConfig()) -> Generat
         stamp = at.strftime("%Y%m%d%H%M%S")
         for folder, table, folder_rows, variant in _files_of_transfer(rows, env_ids, transfer):
             parts = 2 if len(folder_rows) > 2000 else 1
+            if ADDED_LATER_COLUMN in (variant.columns or ()):
+                folder_rows = [r | {ADDED_LATER_COLUMN: f"crm-{r['CUSTOMER_ID']}"} for r in folder_rows]
             for part in range(parts):
                 chunk = folder_rows[part::parts]
                 ext = {"parquet": "parquet", "csv": "csv", "ndjson.gz": "ndjson.gz"}[variant.format]
