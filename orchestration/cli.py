@@ -22,12 +22,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="Land new export files, dbt build, publish (one Dagster run).")
-    run.add_argument("--export-uri", help="Overrides STIGG_EXPORT_URI (a folder or s3://bucket/prefix).")
-    run.add_argument("--warehouse-path", help="Overrides STIGG_WAREHOUSE_PATH (the published DuckDB file).")
+    run = commands.add_parser(
+        "run", help="Land new export files, dbt build, publish (one Dagster run)."
+    )
+    run.add_argument(
+        "--export-uri", help="Overrides STIGG_EXPORT_URI (a folder or s3://bucket/prefix)."
+    )
+    run.add_argument(
+        "--warehouse-path", help="Overrides STIGG_WAREHOUSE_PATH (the published DuckDB file)."
+    )
 
-    generate = commands.add_parser("generate", help="Write a synthetic Stigg export in the real layout.")
-    generate.add_argument("--out", required=True, type=Path, help="Folder to write; must be empty or absent.")
+    generate = commands.add_parser(
+        "generate", help="Write a synthetic Stigg export in the real layout."
+    )
+    generate.add_argument(
+        "--out", required=True, type=Path, help="Folder to write; must be empty or absent."
+    )
     generate.add_argument("--customers", type=int, default=300)
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--transfers", type=int, default=4)
@@ -69,16 +79,18 @@ def _run(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
+    from orchestration.definitions import defs
     from orchestration.defs.automation import STIGG_ELT_JOB
     from orchestration.defs.dbt_project import stigg_dbt_project
-    from orchestration.definitions import defs
     from orchestration.run_summary import render, summarize
     from orchestration.services.export_source import ExportSource
     from orchestration.settings import Settings
 
     settings = Settings.from_env()
     if not ExportSource(settings.export_uri).exists():
-        print(f"error: Stigg export location does not exist: {settings.export_uri}", file=sys.stderr)
+        print(
+            f"error: Stigg export location does not exist: {settings.export_uri}", file=sys.stderr
+        )
         return 2
     stigg_dbt_project.preparer.prepare(stigg_dbt_project)
     started = time.monotonic()

@@ -12,7 +12,9 @@ class RunSummary:
     success: bool
     landed: dict[str, tuple[int, int]] = field(default_factory=dict)  # model -> (files, rows)
     failed_files: list[str] = field(default_factory=list)
-    dbt_tests: dict[str, int] = field(default_factory=lambda: {"passed": 0, "failed": 0, "warned": 0})
+    dbt_tests: dict[str, int] = field(
+        default_factory=lambda: {"passed": 0, "failed": 0, "warned": 0}
+    )
     landing_checks_failed: list[str] = field(default_factory=list)
     published: str | None = None
     seconds: float = 0.0
@@ -20,11 +22,7 @@ class RunSummary:
     @property
     def alert(self) -> bool:
         """True when cron and schedulers should hear of it: a failed run, file or test."""
-        return (
-            not self.success
-            or bool(self.failed_files)
-            or self.dbt_tests["failed"] > 0
-        )
+        return not self.success or bool(self.failed_files) or self.dbt_tests["failed"] > 0
 
 
 def summarize(result: dg.ExecuteInProcessResult, seconds: float) -> RunSummary:

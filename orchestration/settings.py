@@ -3,7 +3,7 @@
 | variable | default |
 | --- | --- |
 | STIGG_EXPORT_URI | the sample export in `seeds/sample_export` |
-| STIGG_WAREHOUSE_PATH | `warehouse/stigg.duckdb` in the project |
+| STIGG_WAREHOUSE_PATH | `warehouse/stigg_warehouse.duckdb` in the project |
 | DAGSTER_HOME | `dagster_home/` in the project (it ships our dagster.yaml) |
 | STIGG_DUCKDB_MEMORY_LIMIT | DuckDB's own default (80% of RAM) |
 """
@@ -17,11 +17,15 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SAMPLE_EXPORT_DIR = PROJECT_ROOT / "seeds" / "sample_export"
-DEFAULT_WAREHOUSE_PATH = PROJECT_ROOT / "warehouse" / "stigg.duckdb"
+DEFAULT_WAREHOUSE_PATH = PROJECT_ROOT / "warehouse" / "stigg_warehouse.duckdb"
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
 
 # dbt reads the DuckDB file to build from this variable (see profiles.yml).
 DBT_DATABASE_ENV = "STIGG_DBT_DATABASE_PATH"
+
+# The warehouse's schemas. DuckDB names a file's catalog after its stem, so a file named
+# like a schema (stigg.duckdb) would make `stigg.CUSTOMERS` ambiguous for every analyst.
+WAREHOUSE_SCHEMAS = ("raw", "staging", "stigg", "analytics", "meta")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,15 @@ class Settings:
     export_uri: str
     warehouse_path: Path
     duckdb_memory_limit: str | None = None
+
+    def __post_init__(self) -> None:
+        stem = self.warehouse_path.name.split(".")[0].lower()
+        if stem in WAREHOUSE_SCHEMAS:
+            raise ValueError(
+                f"STIGG_WAREHOUSE_PATH {self.warehouse_path} is named like the warehouse's "
+                f"schema {stem!r}; DuckDB would name the database {stem!r} too and make "
+                f"`{stem}.<table>` ambiguous. Choose another file name, e.g. stigg_warehouse.duckdb."
+            )
 
     @property
     def build_path(self) -> Path:

@@ -35,12 +35,14 @@ def small_export(tmp_path: Path) -> Path:
 def pipeline_env(tmp_path: Path) -> dict[str, str]:
     """Environment for a `stigg-warehouse` subprocess with its own warehouse and Dagster home."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STIGG_", "DAGSTER_"))}
-    env["STIGG_WAREHOUSE_PATH"] = str(tmp_path / "wh" / "stigg.duckdb")
+    env["STIGG_WAREHOUSE_PATH"] = str(tmp_path / "wh" / "stigg_warehouse.duckdb")
     env["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
     return env
 
 
-def run_cli(args: list[str], env: dict[str, str], timeout: int = 900) -> subprocess.CompletedProcess:
+def run_cli(
+    args: list[str], env: dict[str, str], timeout: int = 900
+) -> subprocess.CompletedProcess:
     """The real console script's code, in a fresh process."""
     return subprocess.run(
         [sys.executable, "-m", "orchestration.cli", *args],

@@ -63,7 +63,9 @@ def test_each_format_lands_with_lineage(landing):
     _file(landing.export, "customers", "2025-01-02", "0000_20250102020000.csv").write_text(
         "ID,UPDATED_AT,HAS_ACTIVE_SUBSCRIPTION\nc2,2025-01-02T01:00:00Z,true\n"
     )
-    with gzip.open(_file(landing.export, "customers", "2025-01-03", "7_20250103020000.ndjson.gz"), "wt") as f:
+    with gzip.open(
+        _file(landing.export, "customers", "2025-01-03", "7_20250103020000.ndjson.gz"), "wt"
+    ) as f:
         f.write(json.dumps({"ID": "c3", "UPDATED_AT": "2025-01-03T01:00:00+02:00"}) + "\n")
 
     result = landing.land()
@@ -85,7 +87,9 @@ def test_csv_keeps_leading_zeros_and_text(landing):
         "ID,DEFAULT_PAYMENT_METHOD_LAST4_DIGITS\nc1,0042\n"
     )
     landing.land()
-    assert landing.rows("SELECT default_payment_method_last4_digits FROM raw.customers") == [("0042",)]
+    assert landing.rows("SELECT default_payment_method_last4_digits FROM raw.customers") == [
+        ("0042",)
+    ]
 
 
 def test_column_names_match_case_insensitively_and_a_later_column_is_added(landing):
@@ -107,9 +111,9 @@ def test_column_names_match_case_insensitively_and_a_later_column_is_added(landi
         "SELECT 'c3' AS ID, 'Initech' AS Name, 'x-3' AS CRM_ACCOUNT_ID, 5 AS LATER",
     )
     landing.land()
-    assert landing.rows("SELECT name, crm_account_id, later FROM raw.customers WHERE id = 'c3'") == [
-        ("Initech", "x-3", 5)
-    ]
+    assert landing.rows(
+        "SELECT name, crm_account_id, later FROM raw.customers WHERE id = 'c3'"
+    ) == [("Initech", "x-3", 5)]
 
 
 def test_a_column_whose_type_changes_is_widened_to_text_without_losing_values(landing):
@@ -124,7 +128,10 @@ def test_a_column_whose_type_changes_is_widened_to_text_without_losing_values(la
     )
     landing.land()
     values = landing.rows("SELECT id, updated_at::TIMESTAMPTZ FROM raw.customers ORDER BY id")
-    assert [v[1].isoformat() for v in values] == ["2025-01-01T01:00:00+00:00", "2025-01-02T01:00:00+00:00"]
+    assert [v[1].isoformat() for v in values] == [
+        "2025-01-01T01:00:00+00:00",
+        "2025-01-02T01:00:00+00:00",
+    ]
 
 
 def test_the_manifest_records_files_and_a_rerun_lands_nothing(landing):
@@ -145,10 +152,19 @@ def test_the_manifest_records_files_and_a_rerun_lands_nothing(landing):
 
 
 def test_a_new_transfer_lands_only_its_files(landing):
-    _parquet(_file(landing.export, "customers", "2025-01-01", "0_20250101020000.parquet"), "SELECT 'a' AS ID")
+    _parquet(
+        _file(landing.export, "customers", "2025-01-01", "0_20250101020000.parquet"),
+        "SELECT 'a' AS ID",
+    )
     landing.land()
-    _parquet(_file(landing.export, "customers", "2025-01-02", "0_20250102020000.parquet"), "SELECT 'b' AS ID")
-    _parquet(_file(landing.export, "customers", "2025-01-02", "1_20250102020000.parquet"), "SELECT 'c' AS ID")
+    _parquet(
+        _file(landing.export, "customers", "2025-01-02", "0_20250102020000.parquet"),
+        "SELECT 'b' AS ID",
+    )
+    _parquet(
+        _file(landing.export, "customers", "2025-01-02", "1_20250102020000.parquet"),
+        "SELECT 'c' AS ID",
+    )
     result = landing.land()
     assert sorted(result.files_landed) == [
         "customers/dt=2025-01-02/0_20250102020000.parquet",
@@ -172,9 +188,9 @@ def test_a_corrupt_file_is_named_lands_nothing_and_is_retried(landing):
     assert [f.path for f in result.failed] == ["customers/dt=2025-01-01/1_20250101020000.parquet"]
     assert result.failed[0].reason
     assert landing.rows("SELECT id FROM raw.customers") == [("good",)]
-    assert landing.rows("SELECT status, error IS NOT NULL FROM meta.landed_files WHERE path LIKE '%/1_%'") == [
-        ("failed", True)
-    ]
+    assert landing.rows(
+        "SELECT status, error IS NOT NULL FROM meta.landed_files WHERE path LIKE '%/1_%'"
+    ) == [("failed", True)]
 
     bad.write_bytes(content)  # the export re-sends it intact
     retry = landing.land()
@@ -214,5 +230,10 @@ def test_per_environment_usage_event_folders_land_into_one_raw_table(landing):
 
 
 def test_every_known_model_has_a_raw_table_before_any_file_lands(landing):
-    tables = {r[0] for r in landing.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'")}
+    tables = {
+        r[0]
+        for r in landing.rows(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+        )
+    }
     assert tables == {t.model for t in TABLES}

@@ -19,7 +19,9 @@ from tests.conftest import SAMPLE_EXPORT
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def test_regenerating_the_sample_gives_identical_files(tmp_path):
@@ -44,7 +46,9 @@ def landed_sample(tmp_path_factory):
     con = warehouse.connect(path)
     raw_loader.ensure_schema(con, [t.model for t in TABLES])
     for t in TABLES:
-        result = raw_loader.land_model(con, t.model, [f for f in files if f.model == t.model], "test")
+        result = raw_loader.land_model(
+            con, t.model, [f for f in files if f.model == t.model], "test"
+        )
         assert result.failed == []
     yield con, files
     con.close()
@@ -99,7 +103,10 @@ def test_sample_has_updates_repeats_archived_customers_and_versions(landed_sampl
         """
     ).fetchone()
     assert updated > 0 and repeated > 0
-    assert con.execute("SELECT count(*) FROM raw.customers WHERE deleted_at IS NOT NULL").fetchone()[0] > 0
+    assert (
+        con.execute("SELECT count(*) FROM raw.customers WHERE deleted_at IS NOT NULL").fetchone()[0]
+        > 0
+    )
     versioned = con.execute(
         "SELECT count(*) FROM (SELECT plan_id FROM raw.plans GROUP BY ALL HAVING count(DISTINCT id) > 1)"
     ).fetchone()[0]

@@ -67,7 +67,11 @@ def test_spec_enums_are_the_docs_enums(doc_tables):
         description = TABLES_BY_NAME[table].column(column).description
         assert description.startswith("Enum")
         for value in values:
-            assert re.search(rf"(?<![A-Za-z_]){re.escape(value)}(?![A-Za-z_])", description), (table, column, value)
+            assert re.search(rf"(?<![A-Za-z_]){re.escape(value)}(?![A-Za-z_])", description), (
+                table,
+                column,
+                value,
+            )
     assert enums[("SUBSCRIPTIONS", "STATUS")] == (
         "PAYMENT_PENDING", "ACTIVE", "EXPIRED", "IN_TRIAL", "CANCELED", "NOT_STARTED",
     )  # fmt: skip
@@ -79,11 +83,18 @@ def test_spec_enums_are_the_docs_enums(doc_tables):
 def test_every_column_without_enum_has_no_enum_wording():
     for table in TABLES:
         for column in table.columns:
-            assert bool(column.enum) == column.description.startswith("Enum"), (table.name, column.name)
+            assert bool(column.enum) == column.description.startswith("Enum"), (
+                table.name,
+                column.name,
+            )
 
 
 def test_keys_and_references_resolve():
-    assert TABLES_BY_NAME["CUSTOMER_RESOURCES"].key == ("ENVIRONMENT_ID", "CUSTOMER_ID", "RESOURCE_ID")
+    assert TABLES_BY_NAME["CUSTOMER_RESOURCES"].key == (
+        "ENVIRONMENT_ID",
+        "CUSTOMER_ID",
+        "RESOURCE_ID",
+    )
     assert all(t.key == ("ID",) for t in TABLES if t.name != "CUSTOMER_RESOURCES")
     assert FOREIGN_KEYS_HOLD == "identifier"
     subscriptions = TABLES_BY_NAME["SUBSCRIPTIONS"]

@@ -3,8 +3,8 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.settings import PROJECT_ROOT, Settings
 from orchestration.defs.dbt_project import stigg_dbt_project
+from orchestration.settings import PROJECT_ROOT, Settings
 
 # DuckDB allows one writer: every asset that writes the warehouse runs in this pool (limit 1).
 WAREHOUSE_POOL = "stigg_warehouse"

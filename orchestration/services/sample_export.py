@@ -860,7 +860,9 @@ def generate_export(out: Path, config: ExportConfig = ExportConfig()) -> Generat
         for folder, table, folder_rows, variant in _files_of_transfer(rows, env_ids, transfer):
             parts = 2 if len(folder_rows) > 2000 else 1
             if ADDED_LATER_COLUMN in (variant.columns or ()):
-                folder_rows = [r | {ADDED_LATER_COLUMN: f"crm-{r['CUSTOMER_ID']}"} for r in folder_rows]
+                folder_rows = [
+                    r | {ADDED_LATER_COLUMN: f"crm-{r['CUSTOMER_ID']}"} for r in folder_rows
+                ]
             for part in range(parts):
                 chunk = folder_rows[part::parts]
                 ext = {"parquet": "parquet", "csv": "csv", "ndjson.gz": "ndjson.gz"}[variant.format]

@@ -1,0 +1,183 @@
+"""Whole runs of `stigg-warehouse run`, each in a fresh process, as a user or scheduler runs it."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from orchestration.services.sample_export import ExportConfig, generate_export
+from orchestration.stigg_spec import TABLES
+from tests.conftest import SAMPLE_EXPORT, query, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_sample_export_builds_the_warehouse(pipeline_env):
+    result = run_cli(["run"], pipeline_env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    warehouse = pipeline_env["STIGG_WAREHOUSE_PATH"]
+    assert "total" in result.stdout and "dbt tests:" in result.stdout
+
+    raw_tables = {
+        r[0]
+        for r in query(
+            warehouse, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+        )
+    }
+    assert raw_tables == {t.model for t in TABLES}
+    files, rows = query(
+        warehouse, "SELECT count(*), sum(rows) FROM meta.landed_files WHERE status = 'landed'"
+    )[0]
+    assert files == sum(1 for p in SAMPLE_EXPORT.rglob("*") if p.is_file())
+    assert rows == sum(
+        query(warehouse, f'SELECT count(*) FROM raw."{t.model}"')[0][0] for t in TABLES
+    )
+
+    # stigg.CUSTOMERS: the documented columns, in order, and the latest row per ID.
+    columns = query(
+        warehouse,
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_schema = 'stigg' AND table_name = 'CUSTOMERS' ORDER BY ordinal_position",
+    )
+    customers = next(t for t in TABLES if t.name == "CUSTOMERS")
+    assert [c[0] for c in columns] == list(customers.column_names)
+    assert [c[2] == "NO" for c in columns] == [c.mandatory for c in customers.columns]
+    expected = query(
+        warehouse,
+        """
+        SELECT id, name, deleted_at::TIMESTAMPTZ FROM raw.customers
+        QUALIFY row_number() OVER (PARTITION BY id ORDER BY updated_at::TIMESTAMPTZ DESC,
+                                   _stigg_transfer_at DESC, _stigg_source_file DESC) = 1
+        ORDER BY id
+        """,
+    )
+    actual = query(warehouse, 'SELECT ID, NAME, DELETED_AT FROM stigg."CUSTOMERS" ORDER BY ID')
+    assert actual == expected
+    assert len(actual) == query(warehouse, "SELECT count(DISTINCT id) FROM raw.customers")[0][0]
+
+    again = run_cli(["run"], pipeline_env)
+    assert again.returncode == 0
+    assert query(warehouse, "SELECT count(DISTINCT load_id) FROM meta.landed_files") == [(1,)]
+    assert query(warehouse, "SELECT count(*) FROM raw.customers") == query(
+        warehouse, "SELECT sum(rows) FROM meta.landed_files WHERE model = 'customers'"
+    )
+
+
+def test_another_export_by_environment_and_only_new_files_next_time(tmp_path, pipeline_env):
+    export = tmp_path / "export"
+    generate_export(export, ExportConfig(customers=30, seed=5, transfers=3))
+    later = tmp_path / "later"
+    generate_export(later, ExportConfig(customers=30, seed=5, transfers=4))
+    pipeline_env["STIGG_EXPORT_URI"] = str(export)
+    warehouse = pipeline_env["STIGG_WAREHOUSE_PATH"]
+
+    assert run_cli(["run"], pipeline_env).returncode == 0
+    landed_before = query(warehouse, "SELECT count(*) FROM meta.landed_files")[0][0]
+    assert landed_before == sum(1 for p in export.rglob("*") if p.is_file())
+
+    # A fourth transfer arrives: its files are the only new ones.
+    new_files = sorted(
+        p.relative_to(later).as_posix()
+        for p in later.rglob("*")
+        if p.is_file() and not (export / p.relative_to(later)).exists()
+    )
+    assert new_files
+    for relative in new_files:
+        (export / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(later / relative, export / relative)
+    result = run_cli(["run"], pipeline_env)
+    assert result.returncode == 0, result.stdout[-3000:]
+    second_load = query(
+        warehouse,
+        "SELECT path FROM meta.landed_files WHERE load_id <> (SELECT min_by(load_id, recorded_at) FROM meta.landed_files) ORDER BY path",
+    )
+    assert [r[0] for r in second_load] == new_files
+
+
+def test_a_corrupt_file_fails_the_run_loudly_but_the_rest_is_published_and_it_is_retried(
+    tmp_path, pipeline_env
+):
+    export = tmp_path / "export"
+    generate_export(export, ExportConfig(customers=30, seed=3, transfers=3))
+    victim = sorted((export / "subscriptions").rglob("*.parquet"))[-1]
+    intact = victim.read_bytes()
+    victim.write_bytes(intact[:200])
+    pipeline_env["STIGG_EXPORT_URI"] = str(export)
+    warehouse = pipeline_env["STIGG_WAREHOUSE_PATH"]
+    relative = victim.relative_to(export).as_posix()
+
+    result = run_cli(["run"], pipeline_env)
+    assert result.returncode == 1
+    assert f"FAILED FILE {relative}" in result.stdout
+    assert query(
+        warehouse, "SELECT count(*) FROM raw.subscriptions WHERE _stigg_source_file = ?", [relative]
+    ) == [(0,)]
+    assert query(warehouse, "SELECT count(*) > 0 FROM raw.subscriptions") == [(True,)]
+    assert query(warehouse, 'SELECT count(*) > 0 FROM stigg."CUSTOMERS"') == [(True,)]
+    assert query(warehouse, "SELECT status FROM meta.landed_files WHERE path = ?", [relative]) == [
+        ("failed",)
+    ]
+
+    victim.write_bytes(intact)
+    retry = run_cli(["run"], pipeline_env)
+    assert retry.returncode == 0, retry.stdout[-3000:]
+    assert query(
+        warehouse,
+        "SELECT count(*) > 0 FROM raw.subscriptions WHERE _stigg_source_file = ?",
+        [relative],
+    ) == [(True,)]
+
+
+def test_s3_export_lands_exactly_what_the_folder_lands(tmp_path, pipeline_env, s3_server):
+    import boto3
+
+    export = tmp_path / "export"
+    generate_export(export, ExportConfig(customers=25, seed=9, transfers=3))
+    credentials = {
+        "AWS_ACCESS_KEY_ID": "stigg-test-key",
+        "AWS_SECRET_ACCESS_KEY": "stigg-test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": s3_server,
+    }
+    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1",
+                      aws_access_key_id="stigg-test-key", aws_secret_access_key="stigg-test-secret")  # fmt: skip
+    s3.create_bucket(Bucket="stigg-exports")
+    for path in export.rglob("*"):
+        if path.is_file():
+            s3.upload_file(
+                str(path), "stigg-exports", f"acme/prod/{path.relative_to(export).as_posix()}"
+            )
+
+    folder_env = dict(
+        pipeline_env,
+        STIGG_EXPORT_URI=str(export),
+        STIGG_WAREHOUSE_PATH=str(tmp_path / "folder.duckdb"),
+    )
+    s3_env = dict(pipeline_env, **credentials, STIGG_EXPORT_URI="s3://stigg-exports/acme/prod",
+                  STIGG_WAREHOUSE_PATH=str(tmp_path / "s3.duckdb"))  # fmt: skip
+    assert run_cli(["run"], folder_env).returncode == 0
+    from_s3 = run_cli(["run"], s3_env)
+    assert from_s3.returncode == 0, from_s3.stdout[-3000:] + from_s3.stderr[-3000:]
+
+    def content(path):
+        return {
+            t.model: query(
+                path,
+                f'SELECT * EXCLUDE (_stigg_load_id, _stigg_loaded_at) FROM raw."{t.model}" ORDER BY ALL',
+            )
+            for t in TABLES
+        }
+
+    assert content(s3_env["STIGG_WAREHOUSE_PATH"]) == content(folder_env["STIGG_WAREHOUSE_PATH"])
+    assert query(
+        s3_env["STIGG_WAREHOUSE_PATH"],
+        "SELECT count(*) FROM meta.landed_files WHERE status = 'landed'",
+    ) == [(sum(1 for p in export.rglob("*") if p.is_file()),)]
+
+
+def test_a_missing_export_location_is_a_clear_error(tmp_path, pipeline_env):
+    pipeline_env["STIGG_EXPORT_URI"] = str(tmp_path / "no-such-export")
+    result = run_cli(["run"], pipeline_env)
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr and "no-such-export" in result.stderr
