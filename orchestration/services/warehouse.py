@@ -24,10 +24,12 @@ def connect(
     path: Path | str, *, read_only: bool = False, memory_limit: str | None = None
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the session settings every writer and reader here relies on."""
-    config = {"autoinstall_known_extensions": "false", "TimeZone": "UTC"}
+    config = {"autoinstall_known_extensions": "false"}  # no network: never download extensions
     if memory_limit:
         config["memory_limit"] = memory_limit
-    return duckdb.connect(str(path), read_only=read_only, config=config)
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    con.execute("SET TimeZone = 'UTC'")  # after connect: it needs the bundled icu extension loaded
+    return con
 
 
 def quote_identifier(name: str) -> str:
