@@ -981,8 +981,39 @@ def model_for_folder(folder: str) -> str | None:
 
 
 def environment_table_name(environment_id: str) -> str:
-    """USAGE_EVENTS_<ENV>: the id in upper case, every character outside A-Z, 0-9, _ as _."""
-    return "USAGE_EVENTS_" + re.sub(r"[^A-Z0-9_]", "_", environment_id.upper())
+    """USAGE_EVENTS_<ENV>: every character outside A-Z, a-z, 0-9 and _ replaced by _, in upper case.
+
+    Replacing before upper-casing keeps the name the same in Python and DuckDB SQL for any id
+    (Python upper-cases "ß" to "SS"; DuckDB does not). For ASCII ids it is the doc's rule.
+    """
+    return "USAGE_EVENTS_" + re.sub(r"[^A-Za-z0-9_]", "_", environment_id).upper()
+
+
+# Stigg's two APIs spell some enum values differently; the doc's spelling wins. Values are
+# matched by their normalised form: upper case, runs of other characters as one "_".
+ENUM_ALIASES: dict[str, str] = {
+    "1_WEEK": "ONE_WEEK",
+    "1_MONTH": "ONE_MONTH",
+    "6_MONTH": "SIX_MONTH",
+    "6_MONTHS": "SIX_MONTH",
+    "SIX_MONTHS": "SIX_MONTH",
+    "1_YEAR": "ONE_YEAR",
+    "12_MONTHS": "ONE_YEAR",
+}
+
+
+def normalised_enum_spelling(value: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", value.upper()).strip("_")
+
+
+def enum_spellings(column: Column) -> dict[str, str]:
+    """Normalised spelling -> the doc's value, for every value of an enum column."""
+    assert column.enum is not None
+    spellings = {normalised_enum_spelling(v): v for v in column.enum}
+    for alias, target in ENUM_ALIASES.items():
+        if target in column.enum:
+            spellings.setdefault(alias, target)
+    return spellings
 
 
 def reference_target(table: Table, column: str) -> tuple[Table, str]:

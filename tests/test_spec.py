@@ -137,7 +137,7 @@ def test_rendered_dbt_files_are_current():
 
 
 def test_contract_has_not_null_for_every_mandatory_column():
-    rendered = dbt_codegen.stigg_yml(("CUSTOMERS",))
+    rendered = dbt_codegen.stigg_yml().split('  - name: "CUSTOMER_RESOURCES"')[0]
     customers = TABLES_BY_NAME["CUSTOMERS"]
     blocks = rendered.split("      - name: ")[1:]
     by_name = {block.split("\n", 1)[0].strip('"'): block for block in blocks}

@@ -7,4 +7,22 @@ select
 {%- endfor %}
 from {{ ref('stg_stigg__' ~ model_name) }}
 where is_most_recent_record
+    and len(_stigg_rejection_reasons) = 0
+{% endmacro %}
+
+
+{#- The rows a documented table refused: a key's current row that breaks the contract, or a row with no key. -#}
+{% macro stigg_rejects(model_name) %}
+{%- set spec = stigg_tables()[model_name | upper] -%}
+select
+{%- for key in spec.key %}
+    {{ key }},
+{%- endfor %}
+    array_to_string(_stigg_rejection_reasons, '; ') as rejection_reason,
+    _stigg_source_file,
+    _stigg_transfer_at,
+    _stigg_load_id
+from {{ ref('stg_stigg__' ~ model_name) }}
+where len(_stigg_rejection_reasons) > 0
+    and (is_most_recent_record or {{ spec.key | join(' is null or ') }} is null)
 {% endmacro %}

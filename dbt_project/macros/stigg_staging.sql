@@ -3,9 +3,12 @@
     - Columns match the raw table's case-insensitively (raw names are lower case).
     - A documented column that no file has carried yet becomes a typed NULL.
     - Timestamps and booleans arrive typed or as ISO-8601 / true-false text; both cast.
-    - is_most_recent_record marks each key's current row: the latest UPDATED_AT, then the
-      later transfer, then the later file; identical repeats tie on all three and are
-      told apart by a hash of their content, so the choice is deterministic.
+    - Enum values in another API's spelling (FLUCTUATING, 1 month) take the doc's spelling.
+    - _stigg_rejection_reasons lists what breaks the contract: a NULL in a mandatory column,
+      a value that cannot be cast. Such rows go to rejects.<model>, not to stigg.<TABLE>.
+    - is_most_recent_record marks each key's current row: the latest UPDATED_AT (a row whose
+      UPDATED_AT cannot be read counts at its transfer time), then the later transfer, then the
+      later file, then the larger hash of the row's content, so ties resolve deterministically.
 -#}
 {% macro stigg_staging(model_name) %}
 {%- set spec = stigg_tables()[model_name | upper] -%}
@@ -15,6 +18,10 @@
     {%- do raw_columns.append(raw_column.name | lower) -%}
 {%- endfor -%}
 {%- set column_names = spec.columns | map(attribute='name') | list -%}
+{%- set checked = [] -%}
+{%- for column in spec.columns if column.name | lower in raw_columns and column.type != 'VARCHAR' -%}
+    {%- do checked.append(column) -%}
+{%- endfor -%}
 with raw_rows as (
 
     select * from {{ source_relation }}
@@ -25,7 +32,10 @@ typed as (
 
     select
     {%- for column in spec.columns %}
-        {{ stigg_cast_column(column, raw_columns) }} as {{ column.name }},
+        {{ stigg_typed_column(model_name, column, raw_columns) }} as {{ column.name }},
+    {%- endfor %}
+    {%- for column in checked %}
+        {{ adapter.quote(column.name | lower) }} as __raw_{{ column.name }},
     {%- endfor %}
         _stigg_source_file,
         _stigg_dt,
@@ -34,6 +44,25 @@ typed as (
         _stigg_loaded_at
     from raw_rows
 
+),
+
+checked as (
+
+    select
+        * exclude ({% for column in checked %}__raw_{{ column.name }}, {% endfor %}_stigg_source_file),
+        _stigg_source_file,
+        list_filter([
+        {%- for column in spec.columns if column.mandatory %}
+            case when {{ column.name }} is null then 'NULL in mandatory column {{ column.name }}' end,
+        {%- endfor %}
+        {%- for column in checked %}
+            case when __raw_{{ column.name }} is not null and {{ column.name }} is null
+                then '{{ column.name }}: cannot cast ' || left(cast(__raw_{{ column.name }} as varchar), 100) || ' to {{ column.type }}' end,
+        {%- endfor %}
+            null
+        ], reason -> reason is not null) as _stigg_rejection_reasons
+    from typed
+
 )
 
 select
@@ -41,22 +70,43 @@ select
     row_number() over (
         partition by {{ spec.key | join(', ') }}
         order by
-            {%- if 'UPDATED_AT' in column_names %} UPDATED_AT desc nulls last,{% endif %}
+            {%- if 'UPDATED_AT' in column_names %} coalesce(UPDATED_AT, _stigg_transfer_at) desc,{% endif %}
             _stigg_transfer_at desc,
             _stigg_source_file desc,
             md5(cast(row({{ column_names | join(', ') }}) as varchar)) desc
     ) = 1 as is_most_recent_record
-from typed
+from checked
 {% endmacro %}
 
 
-{% macro stigg_cast_column(column, raw_columns) -%}
+{% macro stigg_typed_column(model_name, column, raw_columns) -%}
     {%- set raw_name = column.name | lower -%}
     {%- if raw_name not in raw_columns -%}
-        cast(null as {{ column.type }})
+        {%- set value = 'cast(null as ' ~ column.type ~ ')' -%}
     {%- elif column.type == 'VARCHAR' -%}
-        cast({{ adapter.quote(raw_name) }} as varchar)
+        {%- set value = 'cast(' ~ adapter.quote(raw_name) ~ ' as varchar)' -%}
     {%- else -%}
-        try_cast({{ adapter.quote(raw_name) }} as {{ column.type }})
+        {%- set value = 'try_cast(' ~ adapter.quote(raw_name) ~ ' as ' ~ column.type ~ ')' -%}
     {%- endif -%}
+    {%- if column.enum and raw_name in raw_columns -%}
+        {{ stigg_enum_spelling(value, column.enum) }}
+    {%- elif model_name == 'usage_events' and column.name == 'ENVIRONMENT_ID' -%}
+        {#- Per-environment folders (usage_events_<environment id>) may leave the column out. -#}
+        coalesce({{ value }}, nullif(regexp_extract(_stigg_source_file, '^usage_events_([^/]+)/', 1), ''))
+    {%- else -%}
+        {{ value }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The doc's spelling of an enum value; a value it does not know stays as it is (its test warns). -#}
+{% macro stigg_enum_spelling(value, spellings) -%}
+    coalesce(
+        case trim(regexp_replace(upper({{ value }}), '[^A-Z0-9]+', '_', 'g'), '_')
+        {%- for spelling, documented in spellings.items() %}
+            when '{{ spelling }}' then '{{ documented }}'
+        {%- endfor %}
+        end,
+        {{ value }}
+    )
 {%- endmacro %}
