@@ -16,6 +16,7 @@ class RunSummary:
         default_factory=lambda: {"passed": 0, "failed": 0, "warned": 0}
     )
     landing_checks_failed: list[str] = field(default_factory=list)
+    dbt_problems: list[str] = field(default_factory=list)  # "asset:check (WARN|ERROR): description"
     published: str | None = None
     seconds: float = 0.0
 
@@ -49,10 +50,16 @@ def summarize(result: dg.ExecuteInProcessResult, seconds: float) -> RunSummary:
                     summary.failed_files.extend(evaluation.metadata["failed_files"].value)
         elif evaluation.passed:
             summary.dbt_tests["passed"] += 1
-        elif evaluation.severity == dg.AssetCheckSeverity.WARN:
-            summary.dbt_tests["warned"] += 1
         else:
-            summary.dbt_tests["failed"] += 1
+            warned = evaluation.severity == dg.AssetCheckSeverity.WARN
+            summary.dbt_tests["warned" if warned else "failed"] += 1
+            failures = evaluation.metadata.get("dagster_dbt/failed_row_count")
+            summary.dbt_problems.append(
+                f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name} "
+                f"({'WARN' if warned else 'ERROR'}"
+                + (f", {failures.value} rows" if failures is not None else "")
+                + ")"
+            )
     return summary
 
 
@@ -69,6 +76,7 @@ def render(summary: RunSummary, export_uri: str) -> str:
         lines.append(f"  check failed: {check}")
     t = summary.dbt_tests
     lines.append(f"dbt tests: {t['passed']} passed, {t['failed']} failed, {t['warned']} warned")
+    lines.extend(f"  {problem}" for problem in summary.dbt_problems)
     if summary.published:
         lines.append(f"Published: {summary.published}")
     else:

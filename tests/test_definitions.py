@@ -22,7 +22,8 @@ def test_asset_graph_has_raw_staging_stigg_and_publish_groups(definitions):
         groups.setdefault(graph.get(key).group_name, set()).add(key.to_user_string())
     assert groups["raw"] == {f"raw/{t.model}" for t in TABLES}
     assert groups["staging"] == {f"staging/stg_stigg__{t.model}" for t in TABLES}
-    assert "stigg/CUSTOMERS" in groups["stigg"]
+    assert groups["stigg"] == {f"stigg/{t.name}" for t in TABLES}
+    assert groups["rejects"] == {f"rejects/{t.model}" for t in TABLES}
     assert groups["publish"] == {"warehouse/published"}
 
 

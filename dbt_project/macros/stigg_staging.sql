@@ -53,7 +53,8 @@ checked as (
         _stigg_source_file,
         list_filter([
         {%- for column in spec.columns if column.mandatory %}
-            case when {{ column.name }} is null then 'NULL in mandatory column {{ column.name }}' end,
+            {#- A value that failed to cast is reported as that, not also as a NULL. #}
+            case when {{ '__raw_' if column in checked }}{{ column.name }} is null then 'NULL in mandatory column {{ column.name }}' end,
         {%- endfor %}
         {%- for column in checked %}
             case when __raw_{{ column.name }} is not null and {{ column.name }} is null
