@@ -87,10 +87,6 @@ class Table:
             return WHOLE_NUMBER_TYPE if whole else DECIMAL_TYPE
         return _WAREHOUSE_TYPES[column.doc_type]
 
-    @property
-    def has_updated_at(self) -> bool:
-        return "UPDATED_AT" in self.column_names
-
 
 CUSTOMERS = Table(
     name="CUSTOMERS",

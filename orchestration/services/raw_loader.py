@@ -50,10 +50,6 @@ class ModelLanding:
     changed: list[str] = field(default_factory=list)
     already_landed: int = 0
 
-    @property
-    def files_seen(self) -> int:
-        return len(self.files_landed) + len(self.failed) + len(self.changed) + self.already_landed
-
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, models: Iterable[str]) -> None:
     """The manifest and a raw table for every known model, present even before any file lands."""
