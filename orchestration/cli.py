@@ -81,7 +81,6 @@ def _run(args: argparse.Namespace) -> int:
 
     from orchestration.definitions import defs
     from orchestration.defs.automation import STIGG_ELT_JOB
-    from orchestration.defs.dbt_project import stigg_dbt_project
     from orchestration.run_summary import render, summarize
     from orchestration.services.export_source import ExportSource
     from orchestration.settings import Settings
@@ -92,7 +91,6 @@ def _run(args: argparse.Namespace) -> int:
             f"error: Stigg export location does not exist: {settings.export_uri}", file=sys.stderr
         )
         return 2
-    stigg_dbt_project.preparer.prepare(stigg_dbt_project)
     started = time.monotonic()
     job = defs().resolve_job_def(STIGG_ELT_JOB)
     with dg.DagsterInstance.get() as instance:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.stigg_spec import TABLES, Column, Table, enum_spellings, reference_target
 
@@ -27,39 +29,15 @@ SQL_HEADER = (
 )
 
 
-def _yaml(value, indent: int = 0) -> str:
-    """A small YAML emitter: stable output, JSON-quoted scalars (valid YAML)."""
-    pad = "  " * indent
-    if isinstance(value, dict):
-        lines = []
-        for key, item in value.items():
-            if isinstance(item, (dict, list)) and item:
-                lines.append(f"{pad}{key}:\n{_yaml(item, indent + 1)}")
-            else:
-                lines.append(f"{pad}{key}: {_scalar(item)}")
-        return "\n".join(lines)
-    if isinstance(value, list):
-        lines = []
-        for item in value:
-            if isinstance(item, (dict, list)) and item:
-                rendered = _yaml(item, indent + 1)
-                lines.append(f"{pad}- {rendered.lstrip()}")
-            else:
-                lines.append(f"{pad}- {_scalar(item)}")
-        return "\n".join(lines)
-    return pad + _scalar(value)
+class _PlainDumper(yaml.SafeDumper):
+    """Writes repeated values out in full: no &anchors or *aliases in files people read."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
 
 
-def _scalar(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return "{}" if isinstance(value, dict) else "[]"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False)
+def _yaml(document: dict) -> str:
+    return yaml.dump(document, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def column_description(column: Column) -> str:
@@ -88,7 +66,7 @@ def sources_yml() -> str:
             }
         ],
     }
-    return GENERATED_HEADER + _yaml(doc) + "\n"
+    return GENERATED_HEADER + _yaml(doc)
 
 
 def tables_macro() -> str:
@@ -147,7 +125,7 @@ def staging_yml() -> str:
                 "columns": columns,
             }
         )
-    return GENERATED_HEADER + _yaml({"version": 2, "models": models}) + "\n"
+    return GENERATED_HEADER + _yaml({"version": 2, "models": models})
 
 
 _WARN = {"severity": "warn"}
@@ -227,7 +205,7 @@ def stigg_yml() -> str:
                 "columns": [_column_entry(t, c) for c in t.columns],
             }
         )
-    return GENERATED_HEADER + _yaml({"version": 2, "models": models}) + "\n"
+    return GENERATED_HEADER + _yaml({"version": 2, "models": models})
 
 
 def rejects_yml() -> str:
@@ -264,7 +242,7 @@ def rejects_yml() -> str:
                 ],
             }
         )
-    return GENERATED_HEADER + _yaml({"version": 2, "models": models}) + "\n"
+    return GENERATED_HEADER + _yaml({"version": 2, "models": models})
 
 
 def rendered_files(project_dir: Path = DBT_PROJECT_DIR) -> dict[Path, str]:
@@ -290,17 +268,20 @@ def rendered_files(project_dir: Path = DBT_PROJECT_DIR) -> dict[Path, str]:
 
 def stale_files(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
     """Generated files that are missing or differ from what the spec renders."""
-    return [
-        path
-        for path, text in rendered_files(project_dir).items()
-        if not path.exists() or path.read_text(encoding="utf-8") != text
-    ]
+    return list(_stale(project_dir))
 
 
 def write_files(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
-    written = []
-    for path in stale_files(project_dir):
+    stale = _stale(project_dir)
+    for path, text in stale.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(rendered_files(project_dir)[path], encoding="utf-8")
-        written.append(path)
-    return written
+        path.write_text(text, encoding="utf-8")
+    return list(stale)
+
+
+def _stale(project_dir: Path) -> dict[Path, str]:
+    return {
+        path: text
+        for path, text in rendered_files(project_dir).items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    }

@@ -16,7 +16,7 @@ class RunSummary:
         default_factory=lambda: {"passed": 0, "failed": 0, "warned": 0}
     )
     landing_checks_failed: list[str] = field(default_factory=list)
-    dbt_problems: list[str] = field(default_factory=list)  # "asset:check (WARN|ERROR): description"
+    dbt_problems: list[str] = field(default_factory=list)  # "asset:check (WARN|ERROR, N rows)"
     published: str | None = None
     seconds: float = 0.0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
 from orchestration import dbt_codegen
 from orchestration.stigg_spec import (
@@ -137,10 +138,9 @@ def test_rendered_dbt_files_are_current():
 
 
 def test_contract_has_not_null_for_every_mandatory_column():
-    rendered = dbt_codegen.stigg_yml().split('  - name: "CUSTOMER_RESOURCES"')[0]
-    customers = TABLES_BY_NAME["CUSTOMERS"]
-    blocks = rendered.split("      - name: ")[1:]
-    by_name = {block.split("\n", 1)[0].strip('"'): block for block in blocks}
-    for column in customers.columns:
-        has_constraint = '- type: "not_null"' in by_name[column.name]
-        assert has_constraint == column.mandatory, column.name
+    models = {m["name"]: m for m in yaml.safe_load(dbt_codegen.stigg_yml())["models"]}
+    for table in TABLES:
+        columns = {c["name"]: c for c in models[table.name]["columns"]}
+        for column in table.columns:
+            has_constraint = {"type": "not_null"} in columns[column.name].get("constraints", [])
+            assert has_constraint == column.mandatory, (table.name, column.name)

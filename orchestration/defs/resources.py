@@ -1,5 +1,8 @@
 """The resources every asset shares, and the one pool that every warehouse writer is in."""
 
+from dataclasses import replace
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
@@ -20,22 +23,12 @@ class StiggWarehouseResource(dg.ConfigurableResource):
     warehouse_path: str | None = None
 
     def settings(self) -> Settings:
-        env = Settings.from_env()
-        overrides = {}
+        settings = Settings.from_env()
         if self.export_uri:
-            overrides["STIGG_EXPORT_URI"] = self.export_uri
+            settings = replace(settings, export_uri=self.export_uri)
         if self.warehouse_path:
-            overrides["STIGG_WAREHOUSE_PATH"] = self.warehouse_path
-        if not overrides:
-            return env
-        return Settings.from_env(
-            {
-                "STIGG_EXPORT_URI": env.export_uri,
-                "STIGG_WAREHOUSE_PATH": str(env.warehouse_path),
-                "STIGG_DUCKDB_MEMORY_LIMIT": env.duckdb_memory_limit or "",
-                **overrides,
-            }
-        )
+            settings = replace(settings, warehouse_path=Path(self.warehouse_path).absolute())
+        return settings
 
 
 @dg.definitions

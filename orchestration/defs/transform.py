@@ -1,11 +1,13 @@
 """Groups `staging` and `stigg`: the dbt project, built into the run's working copy."""
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt_project import stigg_dbt_project
@@ -65,13 +67,11 @@ def stigg_dbt_models(
         for event in events
         if isinstance(event, dg.Output)
     }
-    counts = _row_counts(settings.build_path, [key.path for key in keys.values()])
+    counts = _row_counts(settings.build_path, keys.values())
     for event in events:
-        key = keys.get(id(event))
-        if key is not None and tuple(key.path) in counts:
-            event = event.with_metadata(
-                {**event.metadata, "dagster/row_count": counts[tuple(key.path)]}
-            )
+        count = counts.get(keys.get(id(event)))
+        if count is not None:
+            event = event.with_metadata({**event.metadata, "dagster/row_count": count})
         yield event
     if not invocation.is_successful():
         raise dg.Failure(
@@ -80,15 +80,14 @@ def stigg_dbt_models(
         )
 
 
-def _row_counts(path, keys: list[list[str]]) -> dict[tuple[str, ...], int]:
+def _row_counts(path: Path, keys: Iterable[dg.AssetKey]) -> dict[dg.AssetKey, int]:
+    """Rows of each <schema>/<table> asset; a table that dbt did not build is left out."""
     counts = {}
     with warehouse.connect(path, read_only=True) as con:
         for key in keys:
-            schema, table = key[0], key[-1]
+            schema, table = (warehouse.quote_identifier(part) for part in key.path)
             try:
-                counts[tuple(key)] = con.execute(
-                    f"SELECT count(*) FROM {warehouse.quote_identifier(schema)}.{warehouse.quote_identifier(table)}"
-                ).fetchone()[0]
-            except Exception:  # a model that dbt did not build this run
+                counts[key] = con.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]
+            except duckdb.CatalogException:
                 continue
     return counts

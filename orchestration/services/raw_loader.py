@@ -94,37 +94,46 @@ def land_model(
         ).fetchall()
     )
     new_files: list[ExportFile] = []
+    changed_files: list[ExportFile] = []
     for f in files:
         if f.path not in landed:
             new_files.append(f)
         elif landed[f.path] != _manifest_fingerprint(f):
-            result.changed.append(f.path)
+            changed_files.append(f)
         else:
             result.already_landed += 1
-    _record_changed(con, model, [f for f in files if f.path in result.changed], load_id)
+    result.changed = [f.path for f in changed_files]
+    _record_changed(con, model, changed_files, load_id)
 
     by_format: dict[str, list[ExportFile]] = {}
     for f in new_files:
         by_format.setdefault(f.format, []).append(f)
     for batch in by_format.values():
-        try:
-            rows = _land_batch(con, model, batch, load_id)
-        except duckdb.Error:
-            # Find the bad file(s): each file alone, in its own transaction.
-            for f in batch:
-                try:
-                    rows = _land_batch(con, model, [f], load_id)
-                except duckdb.Error as exc:
-                    reason = _short_error(exc)
-                    _record(con, model, [f], load_id, status="failed", error=reason)
-                    result.failed.append(FailedFile(f.path, reason))
-                else:
-                    result.files_landed.append(f.path)
-                    result.rows_landed += rows[f.path]
-        else:
-            result.files_landed.extend(f.path for f in batch)
-            result.rows_landed += sum(rows.values())
+        _land_or_split(con, model, batch, load_id, result)
     return result
+
+
+def _land_or_split(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    batch: Sequence[ExportFile],
+    load_id: str,
+    result: ModelLanding,
+) -> None:
+    """Land the batch whole; if it fails, land each file alone, so a bad file is found and named."""
+    try:
+        rows = _land_batch(con, model, batch, load_id)
+    except duckdb.Error as exc:
+        if len(batch) > 1:
+            for f in batch:
+                _land_or_split(con, model, [f], load_id, result)
+            return
+        reason = _short_error(exc)
+        _record(con, model, batch, load_id, status="failed", error=reason)
+        result.failed.append(FailedFile(batch[0].path, reason))
+        return
+    result.files_landed.extend(f.path for f in batch)
+    result.rows_landed += sum(rows.values())
 
 
 def _land_batch(
@@ -191,10 +200,15 @@ def _reader_sql(fmt: str) -> str:
     return f"read_json($files, {common}, format = 'newline_delimited', sample_size = -1)"
 
 
+def _is_nested(typ: str) -> bool:
+    """STRUCT, MAP, UNION and LIST types: raw keeps them as JSON text."""
+    return typ.upper().startswith(_NESTED_TYPE_PREFIXES) or typ.endswith("]")
+
+
 def _select_expression(name: str, typ: str) -> str:
     source = f"source.{quote_identifier(name)}"
     alias = quote_identifier(name.lower())
-    if typ.upper().startswith(_NESTED_TYPE_PREFIXES) or typ.endswith("]"):
+    if _is_nested(typ):
         return f"CAST(to_json({source}) AS VARCHAR) AS {alias}"
     return f"{source} AS {alias}"
 
@@ -210,8 +224,7 @@ def _evolve_raw_table(
         column = name.lower()
         if column in LINEAGE_COLUMNS:
             raise ValueError(f"column {name!r} collides with a lineage column of raw.{model}")
-        nested = typ.upper().startswith(_NESTED_TYPE_PREFIXES) or typ.endswith("]")
-        wanted = "VARCHAR" if nested else typ
+        wanted = "VARCHAR" if _is_nested(typ) else typ
         if column not in existing:
             con.execute(
                 f"ALTER TABLE {raw_table(model)} ADD COLUMN {quote_identifier(column)} {wanted}"

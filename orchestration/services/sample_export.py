@@ -64,10 +64,8 @@ class _World:
         self.rng = rng
         self.records: dict[str, dict[str, dict]] = {t.name: {} for t in TABLES}
         self.pending: dict[str, list[dict]] = {t.name: [] for t in TABLES}
-        self.counter = 0
 
     def new_id(self, prefix: str) -> str:
-        self.counter += 1
         return f"{prefix}_{uuid.UUID(int=self.rng.getrandbits(128), version=4).hex[:20]}"
 
     def put(self, table: str, row: dict) -> dict:
