@@ -79,6 +79,13 @@ def render(summary: RunSummary, export_uri: str) -> str:
     lines.extend(f"  {problem}" for problem in summary.dbt_problems)
     if summary.published:
         lines.append(f"Published: {summary.published}")
+        lines.append(
+            f"Query it (read-only; runs never wait for you):\n"
+            f"  uvx --from duckdb-cli==1.5.6 duckdb -readonly {summary.published} "
+            f'-c "SELECT * FROM stigg.CUSTOMERS LIMIT 5"\n'
+            f'  python -c "import duckdb; duckdb.connect({summary.published!r}, read_only=True)'
+            f".sql('SELECT * FROM stigg.SUBSCRIPTIONS LIMIT 5').show()\""
+        )
     else:
         lines.append("Published: nothing (the last published warehouse is unchanged)")
     status = "succeeded" if summary.success else "FAILED"
