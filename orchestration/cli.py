@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -30,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--warehouse-path", help="Overrides STIGG_WAREHOUSE_PATH (the published DuckDB file)."
+    )
+    run.add_argument(
+        "--verbose",
+        action="store_true",
+        help="Also print dbt's own log lines (always in dbt_project/logs/dbt.log).",
     )
 
     generate = commands.add_parser(
@@ -81,6 +88,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from orchestration.definitions import defs
     from orchestration.defs.automation import STIGG_ELT_JOB
+    from orchestration.run_progress import ProgressPrinter
     from orchestration.run_summary import render, summarize
     from orchestration.services.export_source import ExportSource
     from orchestration.settings import Settings
@@ -93,16 +101,33 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     started = time.monotonic()
     job = defs().resolve_job_def(STIGG_ELT_JOB)
-    with dg.DagsterInstance.get() as instance:
+    run_id = str(uuid.uuid4())
+    print(f"Run {run_id}: {settings.export_uri} → {settings.warehouse_path}", flush=True)
+    out = sys.stdout
+    dbt_output = contextlib.nullcontext() if args.verbose else _stdout_discarded()
+    with (
+        dg.DagsterInstance.get() as instance,
+        ProgressPrinter(instance, run_id, out),
+        dbt_output,
+    ):
         result = job.execute_in_process(
             instance=instance,
+            run_id=run_id,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            # Progress lines show warnings and errors; the console logger would repeat them.
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
             tags={"stigg/started_by": "cli"},
         )
     summary = summarize(result, time.monotonic() - started)
     print(render(summary, settings.export_uri))
     return 1 if summary.alert else 0
+
+
+@contextlib.contextmanager
+def _stdout_discarded():
+    """dagster-dbt echoes every dbt log line to stdout; dbt keeps them in its own log file."""
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        yield
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -64,12 +64,9 @@ def summarize(result: dg.ExecuteInProcessResult, seconds: float) -> RunSummary:
 
 
 def render(summary: RunSummary, export_uri: str) -> str:
-    lines = [f"Landed from {export_uri}:", f"  {'model':<30} {'files':>6} {'rows':>10}"]
-    for model, (files, rows) in sorted(summary.landed.items()):
-        lines.append(f"  {model:<30} {files:>6} {rows:>10}")
     total_files = sum(f for f, _ in summary.landed.values())
     total_rows = sum(r for _, r in summary.landed.values())
-    lines.append(f"  {'total':<30} {total_files:>6} {total_rows:>10}")
+    lines = [f"Landed {total_files} new files, {total_rows:,} rows in total, from {export_uri}"]
     for path in summary.failed_files:
         lines.append(f"  FAILED FILE {path} (recorded in meta.landed_files; retried next run)")
     for check in summary.landing_checks_failed:

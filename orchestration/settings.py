@@ -6,6 +6,17 @@
 | STIGG_WAREHOUSE_PATH | `warehouse/stigg_warehouse.duckdb` in the project |
 | DAGSTER_HOME | `dagster_home/` in the project (it ships our dagster.yaml) |
 | STIGG_DUCKDB_MEMORY_LIMIT | DuckDB's own default (80% of RAM) |
+
+Automation (read when the Dagster definitions load):
+
+| variable | default |
+| --- | --- |
+| STIGG_SCHEDULE_CRON | `0 6 * * *` (daily at 06:00) |
+| STIGG_SCHEDULE_TIMEZONE | `UTC` |
+| STIGG_SCHEDULE_ENABLED | `false`: the schedule starts stopped until turned on |
+| STIGG_SENSOR_ENABLED | `false`: the new-file sensor starts stopped until turned on |
+| STIGG_SENSOR_INTERVAL_SECONDS | `60` |
+| STIGG_FRESHNESS_MAX_AGE_HOURS | `48`: a raw model whose newest transfer is older warns |
 """
 
 from __future__ import annotations
@@ -48,6 +59,11 @@ class Settings:
         """The working copy that runs build into, before it is published at warehouse_path."""
         return self.warehouse_path.with_name(self.warehouse_path.name + ".build")
 
+    @property
+    def lock_path(self) -> Path:
+        """The one-writer lock that every run holds while it writes (services/writer_lock.py)."""
+        return self.warehouse_path.with_name(self.warehouse_path.name + ".lock")
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -63,3 +79,33 @@ class Settings:
 def dagster_home(environ: dict[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     return Path(env.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).absolute()
+
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class AutomationSettings:
+    schedule_cron: str = "0 6 * * *"
+    schedule_timezone: str = "UTC"
+    schedule_enabled: bool = False
+    sensor_enabled: bool = False
+    sensor_interval_seconds: int = 60
+    freshness_max_age_hours: float = 48.0
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> AutomationSettings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            schedule_cron=env.get("STIGG_SCHEDULE_CRON") or defaults.schedule_cron,
+            schedule_timezone=env.get("STIGG_SCHEDULE_TIMEZONE") or defaults.schedule_timezone,
+            schedule_enabled=env.get("STIGG_SCHEDULE_ENABLED", "").lower() in _TRUE,
+            sensor_enabled=env.get("STIGG_SENSOR_ENABLED", "").lower() in _TRUE,
+            sensor_interval_seconds=int(
+                env.get("STIGG_SENSOR_INTERVAL_SECONDS") or defaults.sensor_interval_seconds
+            ),
+            freshness_max_age_hours=float(
+                env.get("STIGG_FRESHNESS_MAX_AGE_HOURS") or defaults.freshness_max_age_hours
+            ),
+        )

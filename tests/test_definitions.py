@@ -1,12 +1,15 @@
-"""The Dagster code location loads, with the job, groups, pool, checks and asset keys we expect."""
+"""The Dagster code location: job, schedule, sensors, pool, groups, checks and asset keys."""
 
 from __future__ import annotations
 
 import dagster as dg
 import pytest
+import yaml
 
 from orchestration.definitions import defs
+from orchestration.defs.automation import SCHEDULE_NAME, SENSOR_NAME, automation
 from orchestration.defs.resources import WAREHOUSE_POOL
+from orchestration.settings import DEFAULT_DAGSTER_HOME, AutomationSettings
 from orchestration.stigg_spec import TABLES
 
 
@@ -15,7 +18,7 @@ def definitions() -> dg.Definitions:
     return defs()
 
 
-def test_asset_graph_has_raw_staging_stigg_and_publish_groups(definitions):
+def test_asset_keys_and_groups_run_raw_staging_stigg_publish(definitions):
     graph = definitions.resolve_asset_graph()
     groups: dict[str, set[str]] = {}
     for key in graph.get_all_asset_keys():
@@ -25,6 +28,7 @@ def test_asset_graph_has_raw_staging_stigg_and_publish_groups(definitions):
     assert groups["stigg"] == {f"stigg/{t.name}" for t in TABLES}
     assert groups["rejects"] == {f"rejects/{t.model}" for t in TABLES}
     assert groups["publish"] == {"warehouse/published"}
+    assert set(groups) == {"raw", "staging", "stigg", "rejects", "publish"}
 
 
 def test_lineage_runs_raw_to_staging_to_stigg_to_publish(definitions):
@@ -36,24 +40,102 @@ def test_lineage_runs_raw_to_staging_to_stigg_to_publish(definitions):
     assert customers in graph.get(dg.AssetKey(["warehouse", "published"])).parent_keys
 
 
-def test_every_writer_is_in_the_warehouse_pool(definitions):
+def test_job_materializes_every_asset_in_one_process(definitions):
     job = definitions.resolve_job_def("stigg_elt")
-    pools = {node.name: node.definition.pool for node in job.graph.node_dict.values()}
-    assert pools and set(pools.values()) == {WAREHOUSE_POOL}, pools
+    graph = definitions.resolve_asset_graph()
+    assert job.asset_layer.selected_asset_keys == set(graph.get_all_asset_keys())
+    # One process per run: the run, not each step, holds the warehouse's writer lock.
+    assert job.executor_def.name == "in_process"
 
 
-def test_dbt_tests_and_landing_checks_are_asset_checks(definitions):
+def test_every_warehouse_writer_is_in_the_one_pool(definitions):
+    job = definitions.resolve_job_def("stigg_elt")
+    writers = {
+        node.name: node.definition.pool
+        for node in job.graph.node_dict.values()
+        if "stigg" in node.definition.required_resource_keys
+    }
+    assert set(writers) == {"raw_export", "stigg_dbt_models", "warehouse__published"}
+    assert set(writers.values()) == {WAREHOUSE_POOL}
+    # Nodes outside the pool (the freshness checks) never open the warehouse.
+    others = [n for n in job.graph.node_dict.values() if n.name not in writers]
+    assert others and all(not n.definition.required_resource_keys for n in others)
+
+
+def test_the_shipped_dagster_yaml_gives_the_pool_one_slot():
+    config = yaml.safe_load((DEFAULT_DAGSTER_HOME / "dagster.yaml").read_text())
+    assert config["concurrency"]["pools"]["default_limit"] == 1
+    instance = dg.DagsterInstance.from_config(str(DEFAULT_DAGSTER_HOME))
+    try:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+    finally:
+        instance.dispose()
+
+
+def test_schedule_runs_the_job_daily_at_six_utc_by_default(definitions):
+    schedule = definitions.resolve_schedule_def(SCHEDULE_NAME)
+    assert schedule.job_name == "stigg_elt"
+    assert schedule.cron_schedule == "0 6 * * *"
+    assert schedule.execution_timezone == "UTC"
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+
+
+def test_schedule_and_sensor_are_configurable(monkeypatch):
+    monkeypatch.setenv("STIGG_SCHEDULE_CRON", "30 2 * * 1-5")
+    monkeypatch.setenv("STIGG_SCHEDULE_TIMEZONE", "Europe/Berlin")
+    monkeypatch.setenv("STIGG_SCHEDULE_ENABLED", "true")
+    monkeypatch.setenv("STIGG_SENSOR_ENABLED", "1")
+    monkeypatch.setenv("STIGG_SENSOR_INTERVAL_SECONDS", "15")
+    configured = automation()
+    schedule = configured.resolve_schedule_def(SCHEDULE_NAME)
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 2 * * 1-5", "Europe/Berlin")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    sensor = configured.resolve_sensor_def(SENSOR_NAME)
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensor.minimum_interval_seconds == 15
+
+
+def test_sensor_watches_the_export_for_the_job(definitions):
+    sensor = definitions.resolve_sensor_def(SENSOR_NAME)
+    assert sensor.job_name == "stigg_elt"
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    assert definitions.resolve_sensor_def("raw_freshness") is not None
+
+
+def test_dbt_tests_landing_checks_and_freshness_are_asset_checks(definitions):
     graph = definitions.resolve_asset_graph()
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
-    assert ("raw/customers", "files_readable") in checks
-    assert ("raw/customers", "files_unchanged") in checks
+    for t in TABLES:
+        assert (f"raw/{t.model}", "files_readable") in checks
+        assert (f"raw/{t.model}", "files_unchanged") in checks
+        assert (f"raw/{t.model}", "freshness_check") in checks
     assert ("stigg/CUSTOMERS", "not_null_CUSTOMERS_ID") in checks
     assert ("stigg/CUSTOMERS", "unique_CUSTOMERS_ID") in checks
+    assert (
+        "stigg/CUSTOMERS",
+        "stigg_reconciles_with_raw_CUSTOMERS_customers__ref_rejects_customers_",
+    ) in checks
 
 
-def test_assets_carry_kinds_and_descriptions(definitions):
+def test_freshness_age_is_configurable():
+    six_hours = AutomationSettings.from_env({"STIGG_FRESHNESS_MAX_AGE_HOURS": "6"})
+    assert six_hours.freshness_max_age_hours == 6.0
+    assert AutomationSettings.from_env({}).freshness_max_age_hours == 48.0
+
+
+def test_assets_carry_kinds_descriptions_and_column_schemas(definitions):
     graph = definitions.resolve_asset_graph()
     customers = graph.get(dg.AssetKey(["stigg", "CUSTOMERS"]))
     assert {"dbt", "duckdb"} <= set(customers.kinds)
     assert "customer of your application" in customers.description
-    assert "duckdb" in graph.get(dg.AssetKey(["raw", "customers"])).kinds
+    assert customers.metadata["dagster/table_name"] == "stigg.CUSTOMERS"
+    columns = {c.name: c for c in customers.metadata["dagster/column_schema"].columns}
+    assert columns["CUSTOMER_ID"].type == "VARCHAR"
+    assert columns["CUSTOMER_ID"].description == "Customer identifier"
+    assert columns["CUSTOMER_ID"].constraints.nullable is False  # mandatory in the doc
+    assert columns["EMAIL"].constraints.nullable is True
+
+    raw = graph.get(dg.AssetKey(["raw", "customers"]))
+    assert "duckdb" in raw.kinds
+    raw_columns = [c.name for c in raw.metadata["dagster/column_schema"].columns]
+    assert "customer_id" in raw_columns and "_stigg_source_file" in raw_columns

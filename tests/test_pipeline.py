@@ -17,7 +17,8 @@ def test_the_sample_export_builds_the_warehouse(pipeline_env):
     result = run_cli(["run"], pipeline_env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     warehouse = pipeline_env["STIGG_WAREHOUSE_PATH"]
-    assert "total" in result.stdout
+    assert "Landed 72 new files, 11,134 rows in total" in result.stdout
+    assert "raw/customers" in result.stdout and "stigg/CUSTOMERS" in result.stdout  # progress
     assert " 0 failed, 0 warned" in result.stdout  # every dbt test passes on the sample
 
     raw_tables = {

@@ -1,11 +1,124 @@
-"""The job that materializes everything."""
+"""The job, its daily schedule, and the sensor that starts a run when new export files appear."""
+
+import hashlib
 
 import dagster as dg
 
-STIGG_ELT_JOB = "stigg_elt"
+from orchestration.defs.landing import raw_freshness_checks
+from orchestration.defs.resources import fail_dead_runs
+from orchestration.services import raw_loader, warehouse, writer_lock
+from orchestration.services.export_source import ExportFile, ExportSource
+from orchestration.settings import AutomationSettings, Settings
 
-stigg_elt = dg.define_asset_job(
-    STIGG_ELT_JOB,
-    selection=dg.AssetSelection.all(),
-    description="Land new export files, build the dbt project with its tests, publish the warehouse.",
-)
+STIGG_ELT_JOB = "stigg_elt"
+SCHEDULE_NAME = "stigg_elt_daily"
+SENSOR_NAME = "stigg_export_new_files"
+
+_IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def _schedule_status(enabled: bool) -> dg.DefaultScheduleStatus:
+    return dg.DefaultScheduleStatus.RUNNING if enabled else dg.DefaultScheduleStatus.STOPPED
+
+
+def _sensor_status(enabled: bool) -> dg.DefaultSensorStatus:
+    return dg.DefaultSensorStatus.RUNNING if enabled else dg.DefaultSensorStatus.STOPPED
+
+
+def new_files_run_key(files: list[ExportFile]) -> str:
+    """One key per set of new files: the same set never starts a second run."""
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.path):
+        digest.update(f"{f.path}\0{f.size}\0{f.fingerprint}\n".encode())
+    return f"new-files-{digest.hexdigest()[:32]}"
+
+
+def files_not_yet_published(settings: Settings) -> list[ExportFile]:
+    """Export files that the published warehouse's manifest has not recorded in this version."""
+    files, _ = ExportSource(settings.export_uri).scan()
+    if not settings.warehouse_path.exists():
+        return files
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        return raw_loader.unrecorded_files(con, files)
+
+
+@dg.definitions
+def automation() -> dg.Definitions:
+    config = AutomationSettings.from_env()
+
+    stigg_elt = dg.define_asset_job(
+        STIGG_ELT_JOB,
+        selection=dg.AssetSelection.all(),
+        description=(
+            "Land new export files, build the dbt project with its tests, publish the warehouse."
+        ),
+    )
+
+    daily = dg.ScheduleDefinition(
+        name=SCHEDULE_NAME,
+        job=stigg_elt,
+        cron_schedule=config.schedule_cron,
+        execution_timezone=config.schedule_timezone,
+        default_status=_schedule_status(config.schedule_enabled),
+        description=(
+            f"Runs stigg_elt at `{config.schedule_cron}` ({config.schedule_timezone}). "
+            "Set with STIGG_SCHEDULE_CRON and STIGG_SCHEDULE_TIMEZONE."
+        ),
+    )
+
+    @dg.sensor(
+        name=SENSOR_NAME,
+        job=stigg_elt,
+        minimum_interval_seconds=config.sensor_interval_seconds,
+        default_status=_sensor_status(config.sensor_enabled),
+        description=(
+            "Requests a stigg_elt run when STIGG_EXPORT_URI holds files that the published "
+            "warehouse has not recorded. It waits while a run is queued or in progress, so files "
+            "that arrive during a run start the next one, and it never requests the same set twice."
+        ),
+    )
+    def new_export_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+        settings = Settings.from_env()
+        fail_dead_runs(context.instance, found_by=f"sensor {SENSOR_NAME}")
+        in_flight = context.instance.get_run_ids(
+            filters=dg.RunsFilter(statuses=_IN_FLIGHT), limit=1
+        )
+        if in_flight or writer_lock.is_held(settings.lock_path):
+            return dg.SkipReason(
+                "A run is queued or in progress; files that arrive meanwhile are requested "
+                "when it has published."
+            )
+        if not ExportSource(settings.export_uri).exists():
+            return dg.SkipReason(f"The export location does not exist: {settings.export_uri}")
+        new_files = files_not_yet_published(settings)
+        if not new_files:
+            return dg.SkipReason("No new export files.")
+        run_key = new_files_run_key(new_files)
+        models = sorted({f.model for f in new_files})
+        context.log.info(f"{len(new_files)} new files, in {', '.join(models)}: requesting a run")
+        return dg.SensorResult(
+            run_requests=[
+                dg.RunRequest(
+                    run_key=run_key,
+                    tags={"stigg/started_by": "sensor", "stigg/new_files": str(len(new_files))},
+                )
+            ],
+            cursor=run_key,
+        )
+
+    freshness = dg.build_sensor_for_freshness_checks(
+        freshness_checks=raw_freshness_checks(config),
+        name="raw_freshness",
+        minimum_interval_seconds=config.sensor_interval_seconds,
+        default_status=_sensor_status(config.sensor_enabled),
+    )
+
+    return dg.Definitions(
+        jobs=[stigg_elt], schedules=[daily], sensors=[new_export_files, freshness]
+    )

@@ -1,12 +1,14 @@
 """Group `raw`: land every new export file into raw.<model> of the working copy."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
 
 import dagster as dg
 
 from orchestration.defs.resources import WAREHOUSE_POOL, StiggWarehouseResource
 from orchestration.services import raw_loader, warehouse
 from orchestration.services.export_source import ExportSource
+from orchestration.settings import AutomationSettings
 from orchestration.stigg_spec import TABLES
 
 FILES_READABLE_CHECK = "files_readable"
@@ -29,6 +31,25 @@ def _raw_specs() -> list[dg.AssetSpec]:
                 f"{t.description}"
             ),
             skippable=True,
+            metadata={
+                "dagster/table_name": raw_loader.raw_table(t.model).replace('"', ""),
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[
+                        *(
+                            dg.TableColumn(
+                                c.name.lower(),
+                                "as exported",
+                                description=f"{c.description} (documented as {c.doc_type})",
+                            )
+                            for c in t.columns
+                        ),
+                        *(
+                            dg.TableColumn(name, type_, description="lineage")
+                            for name, type_ in raw_loader.LINEAGE_COLUMNS.items()
+                        ),
+                    ]
+                ),
+            },
         )
         for t in TABLES
     ]
@@ -56,6 +77,18 @@ def _raw_check_specs() -> list[dg.AssetCheckSpec]:
 RAW_ASSET_KEYS = [raw_asset_key(t.model) for t in TABLES]
 
 
+def raw_freshness_checks(config: AutomationSettings) -> Sequence[dg.AssetChecksDefinition]:
+    """Per raw model: WARN when its newest transfer is older than STIGG_FRESHNESS_MAX_AGE_HOURS.
+
+    Stigg writes a model only in transfers where it changed, so a quiet model warns too.
+    """
+    return dg.build_last_update_freshness_checks(
+        assets=RAW_ASSET_KEYS,
+        lower_bound_delta=timedelta(hours=config.freshness_max_age_hours),
+        severity=dg.AssetCheckSeverity.WARN,
+    )
+
+
 @dg.multi_asset(
     name="raw_export",
     specs=_raw_specs(),
@@ -71,8 +104,7 @@ def raw_export(context: dg.AssetExecutionContext, stigg: StiggWarehouseResource)
         context.log.warning(f"Skipped {path.path}: {path.reason}")
     selected = [t.model for t in TABLES if raw_asset_key(t.model) in context.selected_asset_keys]
 
-    build = warehouse.prepare_build_copy(settings)
-    with warehouse.connect(build, memory_limit=settings.duckdb_memory_limit) as con:
+    with warehouse.connect(settings.build_path, memory_limit=settings.duckdb_memory_limit) as con:
         if source.is_remote:
             con.register_filesystem(source.fs)
         raw_loader.ensure_schema(con, [t.model for t in TABLES])
@@ -80,9 +112,9 @@ def raw_export(context: dg.AssetExecutionContext, stigg: StiggWarehouseResource)
             landing = raw_loader.land_model(
                 con, model, [f for f in files if f.model == model], load_id=context.run_id
             )
-            row_count = con.execute(
-                f"SELECT count(*) FROM {raw_loader.raw_table(model)}"
-            ).fetchone()[0]
+            row_count, newest_transfer = con.execute(
+                f"SELECT count(*), max(_stigg_transfer_at) FROM {raw_loader.raw_table(model)}"
+            ).fetchone()
             for failure in landing.failed:
                 context.log.error(f"Could not land {failure.path}: {failure.reason}")
             for path in landing.changed:
@@ -96,6 +128,11 @@ def raw_export(context: dg.AssetExecutionContext, stigg: StiggWarehouseResource)
                     "files_failed": len(landing.failed),
                     "files_already_landed": landing.already_landed,
                     "dagster/row_count": row_count,
+                    # What the freshness check reads: the newest transfer, not the landing time.
+                    # 1 s after the epoch stands for "never" (0 would count as unset).
+                    "dagster/last_updated_timestamp": dg.MetadataValue.timestamp(
+                        newest_transfer.timestamp() if newest_transfer else 1.0
+                    ),
                 },
             )
             yield dg.AssetCheckResult(
@@ -120,3 +157,10 @@ def raw_export(context: dg.AssetExecutionContext, stigg: StiggWarehouseResource)
                 description="; ".join(landing.changed) or "no landed file has changed",
                 metadata={"changed_files": landing.changed},
             )
+
+
+@dg.definitions
+def landing() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[raw_export], asset_checks=raw_freshness_checks(AutomationSettings.from_env())
+    )

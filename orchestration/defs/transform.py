@@ -1,19 +1,18 @@
 """Groups `staging` and `stigg`: the dbt project, built into the run's working copy."""
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt_project import stigg_dbt_project
 from orchestration.defs.resources import WAREHOUSE_POOL, StiggWarehouseResource
-from orchestration.services import warehouse
 from orchestration.settings import DBT_DATABASE_ENV
+
+ROW_COUNT_LOG_PREFIX = "stigg_row_count="
 
 
 class StiggDbtTranslator(DagsterDbtTranslator):
@@ -31,6 +30,35 @@ class StiggDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else None
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        """dagster-dbt's metadata, with NOT NULL columns marked and the name analysts query."""
+        metadata = dict(super().get_metadata(dbt_resource_props))
+        schema = metadata.get("dagster/column_schema")
+        if schema is not None:
+            columns = dbt_resource_props["columns"]
+            metadata["dagster/column_schema"] = dg.TableSchema(
+                columns=[
+                    dg.TableColumn(
+                        name=column.name,
+                        type=column.type,
+                        description=column.description,
+                        tags=column.tags,
+                        constraints=dg.TableColumnConstraints(
+                            nullable=not _is_not_null(columns.get(column.name, {}))
+                        ),
+                    )
+                    for column in schema.columns
+                ]
+            )
+        if dbt_resource_props["resource_type"] != "source":
+            # The database name is the build file's; analysts open the published file.
+            metadata["dagster/table_name"] = ".".join(self.get_asset_key(dbt_resource_props).path)
+        return metadata
+
+
+def _is_not_null(column: Mapping[str, Any]) -> bool:
+    return any(c.get("type") == "not_null" for c in column.get("constraints", []))
 
 
 @contextmanager
@@ -60,19 +88,25 @@ def stigg_dbt_models(
     settings = stigg.settings()
     with _environment(**{DBT_DATABASE_ENV: str(settings.build_path)}):
         invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-    # Hold the events until dbt exits: row counts need the file, and dbt holds it until then.
-    events = list(invocation.stream())
-    keys = {
-        id(event): context.asset_key_for_output(event.output_name)
-        for event in events
-        if isinstance(event, dg.Output)
-    }
-    counts = _row_counts(settings.build_path, keys.values())
-    for event in events:
-        count = counts.get(keys.get(id(event)))
-        if count is not None:
-            event = event.with_metadata({**event.metadata, "dagster/row_count": count})
-        yield event
+    row_counts: dict[str, int] = {}
+    for dbt_event in invocation.stream_raw_events():
+        unique_id = dbt_event.raw_event["data"].get("node_info", {}).get("unique_id")
+        row_count = _reported_row_count(dbt_event.raw_event)
+        if row_count is not None:
+            row_counts[unique_id] = row_count
+            continue
+        for event in dbt_event.to_default_asset_events(
+            manifest=invocation.manifest,
+            dagster_dbt_translator=invocation.dagster_dbt_translator,
+            context=context,
+            target_path=invocation.target_path,
+            project=invocation.project,
+        ):
+            if isinstance(event, dg.Output) and unique_id in row_counts:
+                event = event.with_metadata(
+                    {**event.metadata, "dagster/row_count": row_counts[unique_id]}
+                )
+            yield event
     if not invocation.is_successful():
         raise dg.Failure(
             description="dbt build failed: see the failed models and checks of this run.",
@@ -80,14 +114,9 @@ def stigg_dbt_models(
         )
 
 
-def _row_counts(path: Path, keys: Iterable[dg.AssetKey]) -> dict[dg.AssetKey, int]:
-    """Rows of each <schema>/<table> asset; a table that dbt did not build is left out."""
-    counts = {}
-    with warehouse.connect(path, read_only=True) as con:
-        for key in keys:
-            schema, table = (warehouse.quote_identifier(part) for part in key.path)
-            try:
-                counts[key] = con.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]
-            except duckdb.CatalogException:
-                continue
-    return counts
+def _reported_row_count(raw_event: Mapping[str, Any]) -> int | None:
+    """The count that macros/stigg_report_row_count.sql logged, if this event is that log line."""
+    info = raw_event["info"]
+    if info["name"] != "JinjaLogInfo" or not info["msg"].startswith(ROW_COUNT_LOG_PREFIX):
+        return None
+    return int(info["msg"].removeprefix(ROW_COUNT_LOG_PREFIX))

@@ -113,6 +113,17 @@ def land_model(
     return result
 
 
+def unrecorded_files(
+    con: duckdb.DuckDBPyConnection, files: Sequence[ExportFile]
+) -> list[ExportFile]:
+    """The files whose current version the manifest has never recorded (landed, failed or changed)."""
+    try:
+        recorded = set(con.execute(f"SELECT path, fingerprint FROM {MANIFEST_TABLE}").fetchall())
+    except duckdb.CatalogException:  # a warehouse from before the first landing
+        return list(files)
+    return [f for f in files if (f.path, _manifest_fingerprint(f)) not in recorded]
+
+
 def _land_or_split(
     con: duckdb.DuckDBPyConnection,
     model: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,25 @@ def prepare_build_copy(settings: Settings) -> Path:
     return build
 
 
+def wait_until_free(
+    path: Path, on_wait: Callable[[str], None], timeout_seconds: float = 6 * 3600
+) -> None:
+    """Wait while another process (a dbt left running by a killed run) still has `path` open."""
+    deadline = time.monotonic() + timeout_seconds
+    waiting = False
+    while path.exists():
+        try:
+            connect(path).close()
+            return
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            if not waiting:
+                on_wait(str(exc))
+                waiting = True
+            time.sleep(1)
+
+
 @dataclass(frozen=True)
 class PublishResult:
     path: Path
@@ -63,6 +83,8 @@ def publish(settings: Settings) -> PublishResult:
         con.execute("CHECKPOINT")
     target = settings.warehouse_path
     target.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in target.parent.glob(f".{target.name}.publish-*"):
+        leftover.unlink()  # a copy that a killed run left half-written; we hold the writer lock
     tmp = target.with_name(f".{target.name}.publish-{os.getpid()}")
     try:
         shutil.copyfile(build, tmp)
