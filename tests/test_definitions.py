@@ -88,7 +88,10 @@ def test_schedule_and_sensor_are_configurable(monkeypatch):
     monkeypatch.setenv("STIGG_SENSOR_INTERVAL_SECONDS", "15")
     configured = automation()
     schedule = configured.resolve_schedule_def(SCHEDULE_NAME)
-    assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 2 * * 1-5", "Europe/Berlin")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == (
+        "30 2 * * 1-5",
+        "Europe/Berlin",
+    )
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     sensor = configured.resolve_sensor_def(SENSOR_NAME)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
