@@ -69,7 +69,14 @@ def run_environment(args: argparse.Namespace, environ: Mapping[str, str]) -> dic
     if getattr(args, "warehouse_path", None):
         env["STIGG_WAREHOUSE_PATH"] = str(Path(args.warehouse_path).absolute())
     env["DAGSTER_HOME"] = str(dagster_home(env))
+    # dbt is installed beside this Python; find it even when the venv is not activated.
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in env.get("PATH", "").split(os.pathsep):
+        env["PATH"] = os.pathsep.join(p for p in (scripts, env.get("PATH")) if p)
     return env
+
+
+UI_STOP_GRACE_SECONDS = 20
 
 
 def ui_command(args: argparse.Namespace) -> list[str]:
@@ -155,17 +162,45 @@ def _ui(args: argparse.Namespace) -> int:
     env = run_environment(args, os.environ)
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     print(f"Dagster UI: http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
-    process = subprocess.Popen(ui_command(args), env=env, cwd=PROJECT_ROOT, start_new_session=True)
+    # Its own session, so stopping it reaches every process it starts (webserver, daemon, code
+    # servers, run workers), with default signal handling even if ours was inherited as ignored.
+    process = subprocess.Popen(
+        ui_command(args),
+        env=env,
+        cwd=PROJECT_ROOT,
+        start_new_session=True,
+        preexec_fn=_default_stop_signals,
+    )
+    stop_deadline: float | None = None
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stop_deadline
+        if stop_deadline is None:
+            print("Stopping the Dagster UI…", flush=True)
+            stop_deadline = time.monotonic() + UI_STOP_GRACE_SECONDS
+        _signal_group(process.pid, signal.SIGINT)
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
     try:
-        return process.wait()
-    except KeyboardInterrupt:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        return 0
+        while process.poll() is None:
+            if stop_deadline is not None and time.monotonic() > stop_deadline:
+                _signal_group(process.pid, signal.SIGKILL)  # it did not stop in time
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.5)
+    finally:
+        _signal_group(process.pid, signal.SIGKILL)  # anything of its session still left
+    return 0 if stop_deadline is not None else process.returncode
+
+
+def _default_stop_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signum)
 
 
 def _codegen(args: argparse.Namespace) -> int:

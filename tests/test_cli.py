@@ -1,5 +1,7 @@
 """The CLI's pure parts: argument parsing and the environment a run sees."""
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,9 @@ def test_generate_requires_an_output_folder():
         ["generate", "--out", "d", "--customers", "10", "--seed", "3", "--transfers", "5"]
     )
     assert (args.customers, args.seed, args.transfers) == (10, 3, 5)
+
+
+def test_runs_find_dbt_beside_this_python_without_an_activated_venv():
+    env = run_environment(build_parser().parse_args(["run"]), {"PATH": "/usr/bin"})
+    assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
+    assert env["PATH"].endswith("/usr/bin")
