@@ -28,8 +28,10 @@ def progress_line(entry: dg.EventLogEntry) -> str | None:
         return f"▸ {_STEP_TITLES.get(step, step)}"
     if event.event_type == dg.DagsterEventType.STEP_FAILURE:
         error = event.step_failure_data.error
-        message = error.message.strip().splitlines()[0] if error else "failed"
-        return f"✗ {event.step_key}: {message}"
+        lines = error.message.strip().splitlines() if error else ["failed"]
+        return "\n".join(
+            [f"✗ {event.step_key}: {lines[0]}", *(f"    {line}" for line in lines[1:20])]
+        )
     if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
         materialization = event.step_materialization_data.materialization
         return "  " + _materialization_line(materialization)

@@ -105,7 +105,7 @@ def built(tmp_path_factory):
     env = {"PATH": __import__("os").environ["PATH"], "HOME": str(tmp),
            "STIGG_EXPORT_URI": str(export), "STIGG_WAREHOUSE_PATH": str(tmp / "w.duckdb"),
            "DAGSTER_HOME": str(tmp / "dagster_home")}  # fmt: skip
-    result = run_cli(["run"], env)
+    result = run_cli(["run", "--verbose"], env)  # --verbose: dbt's own lines too
     return result, tmp / "w.duckdb"
 
 
@@ -186,7 +186,7 @@ def test_reconciliation_accounts_for_every_key(built):
     documented = query(warehouse, 'SELECT count(*) FROM stigg."CUSTOMERS"')[0][0]
     rejected = query(warehouse, "SELECT count(DISTINCT ID) FROM rejects.customers")[0][0]
     assert (raw_keys, documented, rejected) == (8, 5, 3)
-    summary = result.stdout[result.stdout.index("Landed from") :]
+    summary = result.stdout[result.stdout.index("\nLanded ") :]
     assert "stigg_reconciles_with_raw" not in summary  # no problem line names it
     assert "PASS stigg_reconciles_with_raw_CUSTOMERS" in result.stdout
 

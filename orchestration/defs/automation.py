@@ -5,7 +5,7 @@ import hashlib
 import dagster as dg
 
 from orchestration.defs.landing import raw_freshness_checks
-from orchestration.defs.resources import fail_dead_runs
+from orchestration.defs.resources import UNFINISHED_STATUSES, fail_dead_runs
 from orchestration.services import raw_loader, warehouse, writer_lock
 from orchestration.services.export_source import ExportFile, ExportSource
 from orchestration.settings import AutomationSettings, Settings
@@ -14,13 +14,7 @@ STIGG_ELT_JOB = "stigg_elt"
 SCHEDULE_NAME = "stigg_elt_daily"
 SENSOR_NAME = "stigg_export_new_files"
 
-_IN_FLIGHT = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
+_IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, *UNFINISHED_STATUSES]
 
 
 def _schedule_status(enabled: bool) -> dg.DefaultScheduleStatus:

@@ -23,7 +23,7 @@ WAREHOUSE_POOL = "stigg_warehouse"
 HOST_TAG = "stigg/host"
 PID_TAG = "stigg/pid"
 
-_UNFINISHED = [
+UNFINISHED_STATUSES = [
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
@@ -38,7 +38,7 @@ def fail_dead_runs(instance: dg.DagsterInstance, found_by: str) -> list[str]:
     """Fail the unfinished runs of this host whose process is gone; free their pool slots."""
     failed = []
     host_runs = instance.get_runs(
-        filters=dg.RunsFilter(statuses=_UNFINISHED, tags={HOST_TAG: socket.gethostname()})
+        filters=dg.RunsFilter(statuses=UNFINISHED_STATUSES, tags={HOST_TAG: socket.gethostname()})
     )
     for run in host_runs:
         pid = int(run.tags.get(PID_TAG, "0"))

@@ -108,10 +108,22 @@ def stigg_dbt_models(
                 )
             yield event
     if not invocation.is_successful():
+        errors = _dbt_errors(invocation.get_artifact("run_results.json"))
         raise dg.Failure(
-            description="dbt build failed: see the failed models and checks of this run.",
+            description="\n".join(
+                ["dbt build failed (failed checks are listed with this run's checks)", *errors]
+            ),
             metadata={"dbt_exit_code": invocation.process.returncode},
         )
+
+
+def _dbt_errors(run_results: Mapping[str, Any]) -> list[str]:
+    """The nodes that dbt could not build, each with dbt's message."""
+    return [
+        f"{result['unique_id']}: {(result.get('message') or '').strip()}"
+        for result in run_results.get("results", [])
+        if result.get("status") == "error"
+    ]
 
 
 def _reported_row_count(raw_event: Mapping[str, Any]) -> int | None:
