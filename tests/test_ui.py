@@ -49,11 +49,18 @@ class UiProcess:
     def __init__(self, env: dict[str, str], port: int) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.dagster_home = Path(env["DAGSTER_HOME"])
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", "ui", "--port", str(port)],
-            env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
-        self.first_line = self.process.stdout.readline().strip()
+        # Output to a file, not a pipe: nobody reads a pipe while the UI runs, and a full pipe
+        # would block the UI's processes on their next log line.
+        self.log = self.dagster_home / "ui.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "orchestration.cli", "ui", "--port", str(port)],
+                env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not self.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.first_line = self.log.read_text().splitlines()[0].strip()
 
     def wait_until_serving(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
