@@ -140,11 +140,32 @@ def _land_or_split(
                 _land_or_split(con, model, [f], load_id, result)
             return
         reason = _short_error(exc)
+        if batch[0].format == "json":
+            reason += _first_malformed_json_line(con, batch[0])
         _record(con, model, batch, load_id, status="failed", error=reason)
         result.failed.append(FailedFile(batch[0].path, reason))
         return
     result.files_landed.extend(f.path for f in batch)
     result.rows_landed += sum(rows.values())
+
+
+def _first_malformed_json_line(con: duckdb.DuckDBPyConnection, f: ExportFile) -> str:
+    """' First malformed line: N.' for a newline-delimited JSON file, read as lines of text."""
+    try:
+        found = con.execute(
+            """
+            SELECT line_number FROM (
+                SELECT row_number() OVER () AS line_number, line
+                FROM read_csv(?, columns = {'line': 'VARCHAR'}, header = false, delim = chr(1),
+                              quote = '', escape = '', auto_detect = false)
+            ) WHERE line IS NOT NULL AND trim(line) <> '' AND NOT json_valid(line)
+            ORDER BY line_number LIMIT 1
+            """,
+            [f.uri],
+        ).fetchone()
+    except duckdb.Error:
+        return ""  # unreadable as text too (a corrupt gzip): DuckDB's own message says enough
+    return f" First malformed line: {found[0]}." if found else ""
 
 
 def _land_batch(
