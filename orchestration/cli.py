@@ -34,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--warehouse-path", help="Overrides STIGG_WAREHOUSE_PATH (the published DuckDB file)."
     )
     run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="Rebuild the warehouse from the export alone: every file lands again.",
+    )
+    run.add_argument(
         "--verbose",
         action="store_true",
         help="Also print dbt's own log lines (always in dbt_project/logs/dbt.log).",
@@ -77,6 +82,15 @@ def run_environment(args: argparse.Namespace, environ: Mapping[str, str]) -> dic
 
 
 UI_STOP_GRACE_SECONDS = 20
+
+
+def run_tags(args: argparse.Namespace) -> dict[str, str]:
+    from orchestration.defs.resources import FULL_REFRESH_TAG, process_tags
+
+    tags = {"stigg/started_by": "cli", **process_tags()}
+    if getattr(args, "full_refresh", False):
+        tags[FULL_REFRESH_TAG] = "true"
+    return tags
 
 
 def ui_command(args: argparse.Namespace) -> list[str]:
@@ -123,7 +137,7 @@ def _run(args: argparse.Namespace) -> int:
             raise_on_error=False,
             # Progress lines show warnings and errors; the console logger would repeat them.
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-            tags={"stigg/started_by": "cli"},
+            tags=run_tags(args),
         )
     summary = summarize(result, time.monotonic() - started)
     print(render(summary, settings.export_uri))

@@ -71,3 +71,34 @@ def s3_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+# Columns that say when or by which run a row was loaded, not what it holds.
+LOAD_COLUMNS = {"_stigg_load_id", "_stigg_loaded_at", "load_id", "recorded_at"}
+
+
+def table_checksums(path: str | Path) -> dict[str, tuple[int, str]]:
+    """Every table's row count and an order-independent digest of its rows, load columns aside."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute(
+            """SELECT table_schema, table_name FROM information_schema.tables
+               WHERE table_type = 'BASE TABLE' ORDER BY ALL"""
+        ).fetchall()
+        checksums = {}
+        for schema, table in tables:
+            columns = [
+                r[0]
+                for r in con.execute(
+                    """SELECT column_name FROM information_schema.columns
+                       WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position""",
+                    [schema, table],
+                ).fetchall()
+                if r[0] not in LOAD_COLUMNS
+            ]
+            row = "row(" + ", ".join('"' + c.replace('"', '""') + '"' for c in columns) + ")"
+            relation = f'"{schema}"."{table}"'
+            checksums[f"{schema}.{table}"] = con.execute(
+                f"SELECT count(*), coalesce(md5(string_agg(md5(cast({row} AS varchar)), '' "
+                f"ORDER BY md5(cast({row} AS varchar)))), '') FROM {relation}"
+            ).fetchone()
+    return checksums

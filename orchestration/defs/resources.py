@@ -18,6 +18,15 @@ from orchestration.settings import PROJECT_ROOT, Settings
 # DuckDB allows one writer: every asset that writes the warehouse runs in this pool (limit 1).
 WAREHOUSE_POOL = "stigg_warehouse"
 
+# A run with this tag set to "true" rebuilds the warehouse from the export alone: the working
+# copy starts empty, every file lands again, and dbt runs with --full-refresh.
+FULL_REFRESH_TAG = "stigg/full_refresh"
+
+
+def is_full_refresh(run: dg.DagsterRun | None) -> bool:
+    return run is not None and run.tags.get(FULL_REFRESH_TAG, "").lower() == "true"
+
+
 # Every run that writes says where its process lives, so a run killed with its process can be
 # told from one that is alive, and failed (which frees its pool slots) instead of blocking others.
 HOST_TAG = "stigg/host"
@@ -101,7 +110,10 @@ class StiggWarehouseResource(dg.ConfigurableResource):
                     f"Waiting for a process that still has the working copy open: {reason}"
                 ),
             )
-            warehouse.prepare_build_copy(settings)
+            full_refresh = is_full_refresh(context.dagster_run)
+            if full_refresh:
+                context.log.warning("Full refresh: rebuilding the warehouse from the export alone")
+            warehouse.prepare_build_copy(settings, from_scratch=full_refresh)
             yield self
 
 

@@ -9,7 +9,11 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt_project import stigg_dbt_project
-from orchestration.defs.resources import WAREHOUSE_POOL, StiggWarehouseResource
+from orchestration.defs.resources import (
+    WAREHOUSE_POOL,
+    StiggWarehouseResource,
+    is_full_refresh,
+)
 from orchestration.settings import DBT_DATABASE_ENV
 
 ROW_COUNT_LOG_PREFIX = "stigg_row_count="
@@ -87,7 +91,8 @@ def stigg_dbt_models(
 ) -> Iterator:
     settings = stigg.settings()
     with _environment(**{DBT_DATABASE_ENV: str(settings.build_path)}):
-        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+        full_refresh = ["--full-refresh"] if is_full_refresh(context.run) else []
+        invocation = dbt.cli(["build", *full_refresh], context=context, raise_on_error=False)
     row_counts: dict[str, int] = {}
     for dbt_event in invocation.stream_raw_events():
         unique_id = dbt_event.raw_event["data"].get("node_info", {}).get("unique_id")

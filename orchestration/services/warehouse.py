@@ -38,10 +38,17 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def prepare_build_copy(settings: Settings) -> Path:
-    """The working copy for a run; started from the published warehouse if there is none."""
+def prepare_build_copy(settings: Settings, *, from_scratch: bool = False) -> Path:
+    """The working copy for a run; started from the published warehouse if there is none.
+
+    `from_scratch` (a full refresh) starts from an empty file: every export file lands again.
+    """
     build = settings.build_path
     build.parent.mkdir(parents=True, exist_ok=True)
+    if from_scratch:
+        for stale in (build, build.with_name(build.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        return build
     if not build.exists() and settings.warehouse_path.exists():
         tmp = build.with_name(build.name + f".tmp-{os.getpid()}")
         shutil.copyfile(settings.warehouse_path, tmp)
