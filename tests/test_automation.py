@@ -30,7 +30,7 @@ def _copy_new_files(later: Path, export: Path) -> list[str]:
     )
     for relative in new:
         (export / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(later / relative, export / relative)
+        shutil.copy2(later / relative, export / relative)  # keeps mtime: the same fingerprint
     return new
 
 

@@ -1,0 +1,145 @@
+"""Crash safety: SIGKILL the pipeline at random points, again and again, over one export.
+
+The published warehouse must always be readable and equal to a state that was published before,
+and after a final run every table must equal that of a clean single run.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from orchestration.services.sample_export import ExportConfig, generate_export
+from orchestration.settings import PROJECT_ROOT
+from tests.conftest import run_cli, table_checksums
+from tests.test_automation import _copy_new_files
+
+pytestmark = pytest.mark.slow
+
+KILLS = 20
+SEED = 20261121
+
+
+class WatchedRun:
+    """`stigg-warehouse run` in its own session, with the step it is in, from its progress lines."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "run"],
+            env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, start_new_session=True,
+        )  # fmt: skip
+        self.phase = "starting"
+        self._reader = threading.Thread(target=self._follow, daemon=True)
+        self._reader.start()
+
+    def _follow(self) -> None:
+        for line in self.process.stdout:
+            if line.startswith("▸ landing"):
+                self.phase = "landing"
+            elif line.startswith("▸ dbt"):
+                self.phase = "dbt"
+            elif line.startswith("▸ publishing"):
+                self.phase = "publishing"
+
+    def wait_for_phase(self, phase: str, timeout: float = 120) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.phase != phase and self.process.poll() is None:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return self.phase == phase
+
+    def kill(self, whole_group: bool) -> None:
+        if whole_group:  # the machine dies: the CLI and its dbt subprocess
+            os.killpg(self.process.pid, signal.SIGKILL)
+        else:  # `kill -9 <pid>`: dbt, if running, is left to finish on its own
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def _kill_while_publishing(run: WatchedRun, warehouse: Path) -> bool:
+    """Kill the moment the publishing copy appears beside the warehouse; False if it was missed."""
+    prefix = f".{warehouse.name}.publish-"
+    while run.process.poll() is None:
+        if any(name.startswith(prefix) for name in os.listdir(warehouse.parent)):
+            run.kill(whole_group=True)
+            return True
+    return False
+
+
+def test_twenty_kills_never_change_the_published_state_and_the_last_run_equals_a_clean_one(
+    tmp_path, pipeline_env
+):
+    export, full = tmp_path / "export", tmp_path / "full"
+    generate_export(full, ExportConfig(customers=300, seed=SEED % 1000, transfers=4))
+    transfer_dates = sorted({p.parent.name for p in full.rglob("dt=*/*")})
+    for data_file in full.rglob("*"):  # the first two transfers arrive first
+        if data_file.is_file() and data_file.parent.name in transfer_dates[:2]:
+            target = export / data_file.relative_to(full)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(data_file, target)
+
+    clean_env = dict(pipeline_env, STIGG_EXPORT_URI=str(full),
+                     STIGG_WAREHOUSE_PATH=str(tmp_path / "clean" / "stigg_warehouse.duckdb"),
+                     DAGSTER_HOME=str(tmp_path / "clean_home"))  # fmt: skip
+    assert run_cli(["run"], clean_env).returncode == 0
+    clean = table_checksums(clean_env["STIGG_WAREHOUSE_PATH"])
+
+    pipeline_env["STIGG_EXPORT_URI"] = str(export)
+    warehouse = Path(pipeline_env["STIGG_WAREHOUSE_PATH"])
+    assert run_cli(["run"], pipeline_env).returncode == 0
+    published_states = [table_checksums(warehouse)]  # two transfers
+    assert published_states[0] != clean
+    _copy_new_files(full, export)  # transfers three and four arrive
+
+    rng = random.Random(SEED)
+    plan = ["landing", "dbt", "publishing"] * KILLS
+    kills: Counter[str] = Counter()
+    completed_runs = 0
+    attempts = 0
+    while sum(kills.values()) < KILLS:
+        attempts += 1
+        assert attempts < 3 * KILLS, f"could not place {KILLS} kills: {dict(kills)}"
+        target = plan[attempts - 1]
+        run = WatchedRun(pipeline_env)
+        if target == "publishing":
+            killed = _kill_while_publishing(run, warehouse)
+        elif run.wait_for_phase(target):
+            time.sleep(rng.uniform(0, 0.3 if target == "landing" else 8.0))
+            killed = run.process.poll() is None
+            if killed:
+                target = run.phase  # where it really was when the signal went
+                run.kill(whole_group=rng.random() < 0.5)
+        else:
+            killed = False
+        if killed:
+            kills[target] += 1
+        else:
+            assert run.process.wait() == 0
+            completed_runs += 1
+
+        # Always readable, always a state that was published before (or this run's complete one).
+        state = table_checksums(warehouse)
+        if state not in published_states:
+            assert state == clean, "the published warehouse is neither its last state nor complete"
+            published_states.append(state)
+
+    final = run_cli(["run"], pipeline_env)
+    assert final.returncode == 0, final.stdout[-3000:]
+    assert table_checksums(warehouse) == clean
+    print(
+        f"\nkill test: {sum(kills.values())} kills ({dict(kills)}), {completed_runs} runs "
+        f"completed between them, {attempts} attempts; every table equals a clean run; rows lost: 0"
+    )
+    assert set(kills) == {"landing", "dbt", "publishing"}
