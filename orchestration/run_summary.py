@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from orchestration.defs.reconciliation import RECONCILIATION_CHECK
+
+FRESHNESS_CHECK = "freshness_check"  # the name Dagster's freshness check factory gives
+
 
 @dataclass
 class RunSummary:
@@ -16,6 +20,8 @@ class RunSummary:
         default_factory=lambda: {"passed": 0, "failed": 0, "warned": 0}
     )
     landing_checks_failed: list[str] = field(default_factory=list)
+    reconciled: dict[str, bool] = field(default_factory=dict)  # documented table -> balances
+    stale_models: list[str] = field(default_factory=list)  # raw models failing freshness
     dbt_problems: list[str] = field(default_factory=list)  # "asset:check (WARN|ERROR, N rows)"
     published: str | None = None
     seconds: float = 0.0
@@ -23,7 +29,12 @@ class RunSummary:
     @property
     def alert(self) -> bool:
         """True when cron and schedulers should hear of it: a failed run, file or test."""
-        return not self.success or bool(self.failed_files) or self.dbt_tests["failed"] > 0
+        return (
+            not self.success
+            or bool(self.failed_files)
+            or self.dbt_tests["failed"] > 0
+            or not all(self.reconciled.values())
+        )
 
 
 def summarize(result: dg.ExecuteInProcessResult, seconds: float) -> RunSummary:
@@ -41,7 +52,12 @@ def summarize(result: dg.ExecuteInProcessResult, seconds: float) -> RunSummary:
             summary.published = str(metadata.get("path"))
     for evaluation in result.get_asset_check_evaluations():
         is_landing_check = evaluation.asset_key.path[0] == "raw"
-        if is_landing_check:
+        if evaluation.check_name == RECONCILIATION_CHECK:
+            summary.reconciled[evaluation.asset_key.path[-1]] = evaluation.passed
+        elif evaluation.check_name == FRESHNESS_CHECK:
+            if not evaluation.passed:
+                summary.stale_models.append(evaluation.asset_key.path[-1])
+        elif is_landing_check:
             if not evaluation.passed:
                 summary.landing_checks_failed.append(
                     f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
@@ -69,11 +85,25 @@ def render(summary: RunSummary, export_uri: str) -> str:
     lines = [f"Landed {total_files} new files, {total_rows:,} rows in total, from {export_uri}"]
     for path in summary.failed_files:
         lines.append(f"  FAILED FILE {path} (recorded in meta.landed_files; retried next run)")
+    if summary.stale_models:
+        lines.append(
+            f"Freshness (WARN): {len(summary.stale_models)} raw models have no transfer newer "
+            f"than STIGG_FRESHNESS_MAX_AGE_HOURS: {', '.join(sorted(summary.stale_models))}"
+        )
     for check in summary.landing_checks_failed:
         lines.append(f"  check failed: {check}")
     t = summary.dbt_tests
     lines.append(f"dbt tests: {t['passed']} passed, {t['failed']} failed, {t['warned']} warned")
     lines.extend(f"  {problem}" for problem in summary.dbt_problems)
+    if summary.reconciled:
+        balanced = sum(summary.reconciled.values())
+        lines.append(
+            f"Reconciliation: {balanced} of {len(summary.reconciled)} documented tables account "
+            "for every raw row (in the table, superseded, repeated or rejected)"
+        )
+        lines.extend(
+            f"  DOES NOT BALANCE: stigg.{name}" for name, ok in summary.reconciled.items() if not ok
+        )
     if summary.published:
         lines.append(f"Published: {summary.published}")
         lines.append(

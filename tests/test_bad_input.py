@@ -11,12 +11,15 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from orchestration.services.reconciliation import Reconciliation, reconcile
 from orchestration.stigg_spec import TABLES
 from tests.conftest import query, run_cli
 
@@ -407,3 +410,28 @@ def test_a_file_replaced_after_landing_is_reported_and_not_loaded_twice(tmp_path
     warehouse = pipeline_env["STIGG_WAREHOUSE_PATH"]
     assert query(warehouse, "SELECT count(*) FROM raw.customers") == [(2,)]
     assert customers_row(warehouse, "c-1", "NAME") == [("c-1",)]
+
+
+# --- reconciliation ---------------------------------------------------------------------------
+
+
+def test_every_raw_row_is_accounted_for_with_the_numbers(hostile):
+    result, warehouse, _ = hostile
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        numbers = reconcile(con, TABLE_BY_MODEL["customers"])
+    # 13 raw rows: 8 records in the table, c-tie's other version, c-repeat's repeat, 3 rejected.
+    assert numbers == Reconciliation(
+        raw_rows=13, current_rows=8, superseded_rows=1, repeated_rows=1, rejected_rows=3
+    )
+    assert "Reconciliation: 17 of 17 documented tables account for every raw row" in result.stdout
+
+
+def test_reconciliation_fails_when_a_row_goes_missing(hostile, tmp_path):
+    _, warehouse, _ = hostile
+    tampered = tmp_path / "tampered.duckdb"
+    shutil.copyfile(warehouse, tampered)
+    with duckdb.connect(str(tampered)) as con:
+        con.execute("""DELETE FROM stigg."CUSTOMERS" WHERE ID = 'c-ok'""")
+        numbers = reconcile(con, TABLE_BY_MODEL["customers"])
+    assert not numbers.balances
+    assert (numbers.raw_rows, numbers.accounted_rows) == (13, 12)

@@ -55,7 +55,13 @@ def test_every_warehouse_writer_is_in_the_one_pool(definitions):
         for node in job.graph.node_dict.values()
         if "stigg" in node.definition.required_resource_keys
     }
-    assert set(writers) == {"raw_export", "stigg_dbt_models", "warehouse__published"}
+    # ... and the reconciliation check, which reads the working copy in the same run.
+    assert set(writers) == {
+        "raw_export",
+        "stigg_dbt_models",
+        "warehouse__published",
+        "raw_rows_reconcile",
+    }
     assert set(writers.values()) == {WAREHOUSE_POOL}
     # Nodes outside the pool (the freshness checks) never open the warehouse.
     others = [n for n in job.graph.node_dict.values() if n.name not in writers]
