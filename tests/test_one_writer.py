@@ -67,6 +67,11 @@ def _start_cli_run(env: dict[str, str]) -> subprocess.Popen:
     )  # fmt: skip
 
 
+def _run_id(output: str) -> str:
+    """The run id from the CLI's first line: `Run <id>: <export> → <warehouse>`."""
+    return output.split()[1].rstrip(":")
+
+
 def _step_window(instance: dg.DagsterInstance, run_id: str) -> tuple[float, float]:
     """When the run's first step started and its last step ended."""
     stamps = [
@@ -109,7 +114,7 @@ def test_two_runs_at_once_take_turns_while_a_reader_keeps_the_published_state(
     assert after[0] > before[0] and after[2] == before[2] + len(new_files)
 
     # The runs took turns: no step of one ran while the other had steps to run.
-    run_ids = [output.split()[1].rstrip(":") for output in outputs]
+    run_ids = [_run_id(output) for output in outputs]
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         first, second = sorted(_step_window(instance, run_id) for run_id in run_ids)
     assert first[1] <= second[0]
@@ -134,7 +139,7 @@ def test_a_run_killed_mid_build_changes_nothing_published_and_the_next_run_compl
     before = query(warehouse, STATE_SQL)[0]
 
     victim = _start_cli_run(env)
-    run_id = victim.stdout.readline().split()[1].rstrip(":")
+    run_id = _run_id(victim.stdout.readline())
     for line in victim.stdout:
         if line.startswith("▸ dbt build"):
             break  # landing has committed into the working copy; dbt is running

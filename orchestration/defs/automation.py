@@ -4,7 +4,7 @@ import hashlib
 
 import dagster as dg
 
-from orchestration.defs.landing import raw_freshness_checks
+from orchestration.defs.landing import RAW_FRESHNESS_CHECKS
 from orchestration.defs.resources import UNFINISHED_STATUSES, fail_dead_runs
 from orchestration.services import raw_loader, warehouse, writer_lock
 from orchestration.services.export_source import ExportFile, ExportSource
@@ -29,13 +29,13 @@ def new_files_run_key(files: list[ExportFile]) -> str:
     """One key per set of new files: the same set never starts a second run."""
     digest = hashlib.sha256()
     for f in sorted(files, key=lambda f: f.path):
-        digest.update(f"{f.path}\0{f.size}\0{f.fingerprint}\n".encode())
+        digest.update(f"{f.path}\0{raw_loader.manifest_fingerprint(f)}\n".encode())
     return f"new-files-{digest.hexdigest()[:32]}"
 
 
-def files_not_yet_published(settings: Settings) -> list[ExportFile]:
+def files_not_yet_published(source: ExportSource, settings: Settings) -> list[ExportFile]:
     """Export files that the published warehouse's manifest has not recorded in this version."""
-    files, _ = ExportSource(settings.export_uri).scan()
+    files, _ = source.scan()
     if not settings.warehouse_path.exists():
         return files
     with warehouse.connect(settings.warehouse_path, read_only=True) as con:
@@ -88,9 +88,10 @@ def automation() -> dg.Definitions:
                 "A run is queued or in progress; files that arrive meanwhile are requested "
                 "when it has published."
             )
-        if not ExportSource(settings.export_uri).exists():
+        source = ExportSource(settings.export_uri)
+        if not source.exists():
             return dg.SkipReason(f"The export location does not exist: {settings.export_uri}")
-        new_files = files_not_yet_published(settings)
+        new_files = files_not_yet_published(source, settings)
         if not new_files:
             return dg.SkipReason("No new export files.")
         run_key = new_files_run_key(new_files)
@@ -107,7 +108,7 @@ def automation() -> dg.Definitions:
         )
 
     freshness = dg.build_sensor_for_freshness_checks(
-        freshness_checks=raw_freshness_checks(config),
+        freshness_checks=RAW_FRESHNESS_CHECKS,
         name="raw_freshness",
         minimum_interval_seconds=config.sensor_interval_seconds,
         default_status=_sensor_status(config.sensor_enabled),

@@ -89,6 +89,10 @@ def raw_freshness_checks(config: AutomationSettings) -> Sequence[dg.AssetChecksD
     )
 
 
+# Built once, when the definitions load: the checks, and the sensor that evaluates them.
+RAW_FRESHNESS_CHECKS = raw_freshness_checks(AutomationSettings.from_env())
+
+
 @dg.multi_asset(
     name="raw_export",
     specs=_raw_specs(),
@@ -161,6 +165,4 @@ def raw_export(context: dg.AssetExecutionContext, stigg: StiggWarehouseResource)
 
 @dg.definitions
 def landing() -> dg.Definitions:
-    return dg.Definitions(
-        assets=[raw_export], asset_checks=raw_freshness_checks(AutomationSettings.from_env())
-    )
+    return dg.Definitions(assets=[raw_export], asset_checks=RAW_FRESHNESS_CHECKS)

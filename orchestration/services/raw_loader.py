@@ -98,7 +98,7 @@ def land_model(
     for f in files:
         if f.path not in landed:
             new_files.append(f)
-        elif landed[f.path] != _manifest_fingerprint(f):
+        elif landed[f.path] != manifest_fingerprint(f):
             changed_files.append(f)
         else:
             result.already_landed += 1
@@ -121,7 +121,7 @@ def unrecorded_files(
         recorded = set(con.execute(f"SELECT path, fingerprint FROM {MANIFEST_TABLE}").fetchall())
     except duckdb.CatalogException:  # a warehouse from before the first landing
         return list(files)
-    return [f for f in files if (f.path, _manifest_fingerprint(f)) not in recorded]
+    return [f for f in files if (f.path, manifest_fingerprint(f)) not in recorded]
 
 
 def _land_or_split(
@@ -269,7 +269,8 @@ def _evolve_raw_table(
             existing[column] = "VARCHAR"
 
 
-def _manifest_fingerprint(f: ExportFile) -> str:
+def manifest_fingerprint(f: ExportFile) -> str:
+    """What the manifest records of a file's version: a replaced file gets a new one."""
     return f"{f.size}:{f.fingerprint}"
 
 
@@ -293,7 +294,7 @@ def _record(
                 f.transfer_at,
                 f.format,
                 f.size,
-                _manifest_fingerprint(f),
+                manifest_fingerprint(f),
                 status,
                 (rows or {}).get(f.path),
                 error,
@@ -311,7 +312,7 @@ def _record_changed(
     for f in files:
         seen = con.execute(
             f"SELECT 1 FROM {MANIFEST_TABLE} WHERE path = ? AND status = 'changed' AND fingerprint = ?",
-            [f.path, _manifest_fingerprint(f)],
+            [f.path, manifest_fingerprint(f)],
         ).fetchone()
         if not seen:
             _record(
