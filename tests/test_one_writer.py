@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -68,8 +69,8 @@ def _start_cli_run(env: dict[str, str]) -> subprocess.Popen:
 
 
 def _run_id(output: str) -> str:
-    """The run id from the CLI's first line: `Run <id>: <export> → <warehouse>`."""
-    return output.split()[1].rstrip(":")
+    """The run id from the CLI's line `Run <id>: <export> → <warehouse>`."""
+    return re.search(r"^Run ([0-9a-f-]{36}):", output, flags=re.M).group(1)
 
 
 def _step_window(instance: dg.DagsterInstance, run_id: str) -> tuple[float, float]:
@@ -139,7 +140,10 @@ def test_a_run_killed_mid_build_changes_nothing_published_and_the_next_run_compl
     before = query(warehouse, STATE_SQL)[0]
 
     victim = _start_cli_run(env)
-    run_id = _run_id(victim.stdout.readline())
+    first_lines = ""
+    while not re.search(r"^Run [0-9a-f-]{36}:", first_lines, flags=re.M):
+        first_lines += victim.stdout.readline()
+    run_id = _run_id(first_lines)
     for line in victim.stdout:
         if line.startswith("▸ dbt build"):
             break  # landing has committed into the working copy; dbt is running

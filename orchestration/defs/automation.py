@@ -1,6 +1,7 @@
 """The job, its daily schedule, and the sensor that starts a run when new export files appear."""
 
 import hashlib
+import warnings
 
 import dagster as dg
 
@@ -107,12 +108,14 @@ def automation() -> dg.Definitions:
             cursor=run_key,
         )
 
-    freshness = dg.build_sensor_for_freshness_checks(
-        freshness_checks=RAW_FRESHNESS_CHECKS,
-        name="raw_freshness",
-        minimum_interval_seconds=config.sensor_interval_seconds,
-        default_status=_sensor_status(config.sensor_enabled),
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.SupersessionWarning)  # see raw_freshness_checks
+        freshness = dg.build_sensor_for_freshness_checks(
+            freshness_checks=RAW_FRESHNESS_CHECKS,
+            name="raw_freshness",
+            minimum_interval_seconds=config.sensor_interval_seconds,
+            default_status=_sensor_status(config.sensor_enabled),
+        )
 
     return dg.Definitions(
         jobs=[stigg_elt], schedules=[daily], sensors=[new_export_files, freshness]
