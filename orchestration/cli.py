@@ -50,6 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--out", required=True, type=Path, help="Folder to write; must be empty or absent."
     )
+    generate.add_argument(
+        "--preset",
+        choices=["S", "M", "L"],
+        help=(
+            "A large export, vectorised in DuckDB and streamed to disk: S (1k customers, 100k "
+            "events), M (100k, 10M), L (1M, 100M), over 30 transfers. Without it: the small "
+            "export of edge cases that seeds/sample_export was made with."
+        ),
+    )
+    generate.add_argument(
+        "--memory-limit", default="2GB", help="DuckDB's memory limit for --preset (default 2GB)."
+    )
     generate.add_argument("--customers", type=int, default=300)
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--transfers", type=int, default=4)
@@ -105,12 +117,6 @@ def _run(args: argparse.Namespace) -> int:
     os.environ.update(run_environment(args, os.environ))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
 
-    import dagster as dg
-
-    from orchestration.definitions import defs
-    from orchestration.defs.automation import STIGG_ELT_JOB
-    from orchestration.run_progress import ProgressPrinter
-    from orchestration.run_summary import render, summarize
     from orchestration.services.export_source import ExportSource
     from orchestration.settings import Settings
 
@@ -121,6 +127,22 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     started = time.monotonic()
+    if not args.full_refresh and _nothing_new(settings):
+        print(
+            f"Nothing new in {settings.export_uri} since the published build, and the dbt project "
+            f"is unchanged: no run started. {settings.warehouse_path} is current.\n"
+            "(A run that Dagster starts, by schedule, sensor or UI, skips dbt and publishing "
+            "the same way; --full-refresh rebuilds.)"
+        )
+        return 0
+
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.defs.automation import STIGG_ELT_JOB
+    from orchestration.run_progress import ProgressPrinter
+    from orchestration.run_summary import render, summarize
+
     job = defs().resolve_job_def(STIGG_ELT_JOB)
     run_id = str(uuid.uuid4())
     print(f"Run {run_id}: {settings.export_uri} → {settings.warehouse_path}", flush=True)
@@ -144,6 +166,14 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if summary.alert else 0
 
 
+def _nothing_new(settings) -> bool:
+    from orchestration.services.build_state import nothing_new
+    from orchestration.services.export_source import ExportSource
+
+    files, _ = ExportSource(settings.export_uri).scan()
+    return nothing_new(settings.warehouse_path, settings.build_path, files)
+
+
 @contextlib.contextmanager
 def _stdout_discarded():
     """dagster-dbt echoes every dbt log line to stdout; dbt keeps them in its own log file."""
@@ -160,6 +190,17 @@ def _generate(args: argparse.Namespace) -> int:
             print(f"error: {out} is not empty (use --force to replace it)", file=sys.stderr)
             return 2
         shutil.rmtree(out)
+    if args.preset:
+        from orchestration.services.scale_export import PRESETS, generate_scale_export
+
+        scaled = generate_scale_export(
+            out, PRESETS[args.preset], seed=args.seed, memory_limit=args.memory_limit
+        )
+        print(
+            f"Wrote {scaled.files} files, {scaled.rows:,} rows ({scaled.bytes / 1e6:,.0f} MB) "
+            f"to {out} in {scaled.seconds:.1f}s"
+        )
+        return 0
     config = ExportConfig(
         customers=args.customers,
         seed=args.seed,

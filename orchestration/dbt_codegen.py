@@ -191,8 +191,8 @@ def stigg_yml() -> str:
     models = []
     for t in TABLES:
         config: dict = {"contract": {"enforced": True}}
-        if t.name == "USAGE_EVENTS":
-            config["post_hook"] = ["{{ stigg_environment_tables() }}"]
+        post_hooks = ["{{ stigg_environment_tables() }}"] if t.name == "USAGE_EVENTS" else []
+        config.update(_incremental_config(t, post_hooks))
         models.append(
             {
                 "name": t.name,
@@ -208,6 +208,23 @@ def stigg_yml() -> str:
     return GENERATED_HEADER + _yaml({"version": 2, "models": models})
 
 
+def _incremental_config(table: Table, post_hooks: list[str]) -> dict:
+    """An incremental table replaces the keys its new raw rows touch (macros/stigg_incremental.sql).
+
+    The pre-hook deletes those keys; the model appends their current rows, if any (a key whose
+    new current row is rejected leaves the table); the last post-hook records the loads taken in.
+    """
+    if not table.incremental:
+        return {"post_hook": post_hooks} if post_hooks else {}
+    return {
+        "materialized": "incremental",
+        "incremental_strategy": "append",
+        "on_schema_change": "fail",
+        "pre_hook": [f"{{{{ stigg_delete_touched_keys('{table.model}') }}}}"],
+        "post_hook": [*post_hooks, f"{{{{ stigg_record_processed_loads('{table.model}') }}}}"],
+    }
+
+
 def rejects_yml() -> str:
     models = []
     for t in TABLES:
@@ -220,7 +237,7 @@ def rejects_yml() -> str:
                     "contract (a NULL in a mandatory column, a value that cannot be cast), and every "
                     "row whose key is NULL. Each with its reasons and source file."
                 ),
-                "config": {"alias": t.model},
+                "config": {"alias": t.model, **_incremental_config(t, [])},
                 "columns": [
                     *key_columns,
                     {

@@ -30,6 +30,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SAMPLE_EXPORT_DIR = PROJECT_ROOT / "seeds" / "sample_export"
 DEFAULT_WAREHOUSE_PATH = PROJECT_ROOT / "warehouse" / "stigg_warehouse.duckdb"
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
+DUCKDB_MEMORY_LIMIT_ENV = "STIGG_DUCKDB_MEMORY_LIMIT"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
 
 # dbt reads the DuckDB file to build from this variable (see profiles.yml).
 DBT_DATABASE_ENV = "STIGG_DBT_DATABASE_PATH"
@@ -43,7 +45,8 @@ WAREHOUSE_SCHEMAS = ("raw", "staging", "stigg", "analytics", "meta")
 class Settings:
     export_uri: str
     warehouse_path: Path
-    duckdb_memory_limit: str | None = None
+    # DuckDB's memory_limit for every writer (landing and dbt); it spills to disk beyond it.
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
 
     def __post_init__(self) -> None:
         stem = self.warehouse_path.name.split(".")[0].lower()
@@ -72,7 +75,7 @@ class Settings:
             warehouse_path=Path(
                 env.get("STIGG_WAREHOUSE_PATH") or DEFAULT_WAREHOUSE_PATH
             ).absolute(),
-            duckdb_memory_limit=env.get("STIGG_DUCKDB_MEMORY_LIMIT") or None,
+            duckdb_memory_limit=env.get(DUCKDB_MEMORY_LIMIT_ENV) or DEFAULT_DUCKDB_MEMORY_LIMIT,
         )
 
 

@@ -75,10 +75,14 @@ def s3_server() -> Iterator[str]:
 
 # Columns that say when or by which run a row was loaded, not what it holds.
 LOAD_COLUMNS = {"_stigg_load_id", "_stigg_loaded_at", "load_id", "recorded_at"}
+# Bookkeeping of how the warehouse was built (which loads each incremental table took in, the
+# last build's input), not of what it holds: it differs between histories by design.
+BOOKKEEPING_TABLES = {"meta.dbt_processed_loads", "meta.build_state"}
 
 
 def table_checksums(path: str | Path) -> dict[str, tuple[int, str]]:
-    """Every table's row count and an order-independent digest of its rows, load columns aside."""
+    """Every table's row count and an order-independent digest of its rows, load columns and
+    bookkeeping tables aside."""
     with duckdb.connect(str(path), read_only=True) as con:
         tables = con.execute(
             """SELECT table_schema, table_name FROM information_schema.tables
@@ -86,6 +90,8 @@ def table_checksums(path: str | Path) -> dict[str, tuple[int, str]]:
         ).fetchall()
         checksums = {}
         for schema, table in tables:
+            if f"{schema}.{table}" in BOOKKEEPING_TABLES:
+                continue
             columns = [
                 r[0]
                 for r in con.execute(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from orchestration.services.sample_export import ExportConfig, generate_export
@@ -28,11 +31,45 @@ def test_a_second_run_changes_nothing_and_a_full_refresh_equals_the_incremental_
 
     again = run_cli(["run"], pipeline_env)
     assert again.returncode == 0
-    assert "Landed 0 new files" in again.stdout
+    assert "Nothing new in" in again.stdout and "no run started" in again.stdout
     assert table_checksums(warehouse) == incremental
+
+    # A run that Dagster starts (schedule, sensor, UI) with nothing new lands nothing, skips dbt,
+    # the reconciliation and publishing, and changes no byte of the published warehouse.
+    published_before = Path(warehouse).read_bytes()
+    skipped = _run_job_in_process(pipeline_env, tmp_path / "in_process_home")
+    assert skipped.success
+    materialized = {
+        e.asset_key.to_user_string() for e in skipped.get_asset_materialization_events()
+    }
+    assert materialized and all(key.startswith("raw/") for key in materialized), materialized
+    assert not [
+        e for e in skipped.get_asset_check_evaluations() if e.check_name == "raw_rows_reconcile"
+    ]
+    logs = " ".join(e.message for e in skipped.all_events if e.message)
+    assert "dbt skipped" in logs and "not copied again" in logs
+    assert Path(warehouse).read_bytes() == published_before
 
     refresh = run_cli(["run", "--full-refresh"], pipeline_env)
     assert refresh.returncode == 0, refresh.stdout[-3000:]
     assert "Full refresh" in refresh.stdout
     assert f"Landed {sum(1 for p in export.rglob('*') if p.is_file())} new files" in refresh.stdout
     assert table_checksums(warehouse) == incremental
+
+
+def _run_job_in_process(env: dict[str, str], dagster_home: Path):
+    """The `stigg_elt` job in this process, as the daemon would run it for a schedule."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.defs.automation import STIGG_ELT_JOB
+
+    dagster_home.mkdir()
+    saved = dict(os.environ)
+    os.environ.update({k: v for k, v in env.items() if k.startswith("STIGG_")})
+    try:
+        with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
+            return defs().resolve_job_def(STIGG_ELT_JOB).execute_in_process(instance=instance)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

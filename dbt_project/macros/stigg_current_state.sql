@@ -1,17 +1,28 @@
-{#- A documented table: the current row of each key, with exactly the doc's columns, in its order. -#}
+{#-
+    A documented table: the current row of each key, with exactly the doc's columns, in its order.
+    An incremental table, on an incremental run, ranks only the keys that new loads touched.
+-#}
 {% macro stigg_current_state(model_name) %}
 {%- set spec = stigg_tables()[model_name | upper] -%}
 select
 {%- for column in spec.columns %}
     {{ column.name }}{{ "," if not loop.last }}
 {%- endfor %}
-from {{ ref('stg_stigg__' ~ model_name) }}
+from {% if is_incremental() -%}
+    ({{ stigg_staging(model_name, only_touched_keys=true) }}) as touched_versions
+{%- else -%}
+    {{ ref('stg_stigg__' ~ model_name) }}
+{%- endif %}
 where is_most_recent_record
     and len(_stigg_rejection_reasons) = 0
 {% endmacro %}
 
 
-{#- The rows a documented table refused: a key's current row that breaks the contract, or a row with no key. -#}
+{#-
+    The rows a documented table refused: a key's current row that breaks the contract, or a row
+    with no key. It ranks only the keys that have a rejected row (and, incrementally, only those
+    that new loads touched), so a clean export costs a scan, not a sort.
+-#}
 {% macro stigg_rejects(model_name) %}
 {%- set spec = stigg_tables()[model_name | upper] -%}
 select
@@ -22,7 +33,8 @@ select
     _stigg_source_file,
     _stigg_transfer_at,
     _stigg_load_id
-from {{ ref('stg_stigg__' ~ model_name) }}
+from ({{ stigg_staging(model_name, only_touched_keys=is_incremental(), only_rejected_keys=true) }}) as versions
 where len(_stigg_rejection_reasons) > 0
     and (is_most_recent_record or {{ spec.key | join(' is null or ') }} is null)
+-- depends_on: {{ ref('stg_stigg__' ~ model_name) }}
 {% endmacro %}

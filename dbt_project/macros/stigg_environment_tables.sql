@@ -3,6 +3,7 @@
     documented columns and NOT NULL constraints. <ENV> is the environment id with every character
     outside A-Z, a-z, 0-9 and _ replaced by _, in upper case (orchestration.stigg_spec.environment_table_name).
     Environment ids come from data: they reach SQL only as escaped literals and quoted identifiers.
+    On an incremental run, an existing table replaces only the events whose keys the run re-ranked.
 -#}
 {% macro stigg_environment_tables() %}
 {%- if not execute -%}{{ return('') }}{%- endif -%}
@@ -28,9 +29,16 @@
 {%- for row in existing.rows if row[0] not in names %}
 drop table if exists {{ this.schema }}.{{ adapter.quote(row[0]) }};
 {%- endfor %}
+{%- set existing_names = existing.rows | map(attribute=0) | list -%}
 {%- for table_name, environment_id in names.items() %}
 {%- set relation = this.schema ~ '.' ~ adapter.quote(table_name) %}
 {%- set literal = "'" ~ environment_id | replace("'", "''") ~ "'" %}
+{%- if is_incremental() and table_name in existing_names %}
+{#- The events of the keys this run re-ranked, as stigg.USAGE_EVENTS now has them. #}
+delete from {{ relation }} where ID in ({{ stigg_touched_keys('usage_events') }});
+insert into {{ relation }} select * from {{ this }}
+where ENVIRONMENT_ID = {{ literal }} and ID in ({{ stigg_touched_keys('usage_events') }});
+{%- else %}
 create or replace table {{ relation }} (
     {%- for column in spec.columns %}
     {{ column.name }} {{ column.type }}{{ ' not null' if column.mandatory }}{{ ',' if not loop.last }}
@@ -41,5 +49,6 @@ comment on table {{ relation }} is '{{ ("Usage events of environment " ~ environ
 {%- for column in spec.columns %}
 comment on column {{ relation }}.{{ column.name }} is '{{ column.description | replace("'", "''") }}';
 {%- endfor %}
+{%- endif %}
 {%- endfor %}
 {% endmacro %}

@@ -9,8 +9,14 @@
     - is_most_recent_record marks each key's current row: the latest UPDATED_AT (a row whose
       UPDATED_AT cannot be read counts at its transfer time), then the later transfer, then the
       later file, then the larger hash of the row's content, so ties resolve deterministically.
+      Only keys with more than one row are ranked (a sort); a key with one row is its own current
+      row. Most keys have one row, so this costs a hash aggregate instead of a sort of every row.
+    Two scopes narrow it to the rows a table needs, with the same result for those rows:
+    - only_touched_keys: every row of a key that an unprocessed load touched, and every row of
+      those loads (an incremental table's new input; macros/stigg_incremental.sql);
+    - only_rejected_keys: every row of a key with a rejected row, and rows with a NULL key.
 -#}
-{% macro stigg_staging(model_name) %}
+{% macro stigg_staging(model_name, only_touched_keys=false, only_rejected_keys=false) %}
 {%- set spec = stigg_tables()[model_name | upper] -%}
 {%- set source_relation = source('stigg_raw', model_name) -%}
 {%- set raw_columns = [] -%}
@@ -22,9 +28,17 @@
 {%- for column in spec.columns if column.name | lower in raw_columns and column.type != 'VARCHAR' -%}
     {%- do checked.append(column) -%}
 {%- endfor -%}
+{%- set raw_key = [] -%}
+{%- for key in spec.key -%}
+    {%- do raw_key.append(stigg_typed_column(model_name, spec.columns | selectattr('name', 'equalto', key) | first, raw_columns)) -%}
+{%- endfor -%}
 with raw_rows as (
 
     select * from {{ source_relation }}
+    {%- if only_touched_keys %}
+    where _stigg_load_id in ({{ stigg_unprocessed_loads(model_name) }})
+        or {{ stigg_key_tuple(raw_key) }} in ({{ stigg_touched_keys(model_name) }})
+    {%- endif %}
 
 ),
 
@@ -64,20 +78,72 @@ checked as (
         ], reason -> reason is not null) as _stigg_rejection_reasons
     from typed
 
+),
+
+scoped as (
+
+    select * from checked
+    {%- if only_rejected_keys %}
+    where {{ stigg_key_tuple(spec.key) }} in (
+            select {{ stigg_key_tuple(spec.key) }} from checked where len(_stigg_rejection_reasons) > 0
+        )
+        or {{ spec.key | join(' is null or ') }} is null
+    {%- endif %}
+
+),
+
+repeated_keys as (
+
+    select {{ spec.key | join(', ') }}
+    from scoped
+    group by all
+    having count(*) > 1
+
+),
+
+single_versions as (
+
+    select *, true as is_most_recent_record
+    from scoped
+    anti join repeated_keys on {{ stigg_same_key(spec.key, 'scoped', 'repeated_keys') }}
+
+),
+
+ranked_versions as (
+
+    select
+        *,
+        row_number() over (
+            partition by {{ spec.key | join(', ') }}
+            order by
+                {%- if 'UPDATED_AT' in column_names %} coalesce(UPDATED_AT, _stigg_transfer_at) desc,{% endif %}
+                _stigg_transfer_at desc,
+                _stigg_source_file desc,
+                md5(cast(row({{ column_names | join(', ') }}) as varchar)) desc
+        ) = 1 as is_most_recent_record
+    from scoped
+    semi join repeated_keys on {{ stigg_same_key(spec.key, 'scoped', 'repeated_keys') }}
+
 )
 
-select
-    *,
-    row_number() over (
-        partition by {{ spec.key | join(', ') }}
-        order by
-            {%- if 'UPDATED_AT' in column_names %} coalesce(UPDATED_AT, _stigg_transfer_at) desc,{% endif %}
-            _stigg_transfer_at desc,
-            _stigg_source_file desc,
-            md5(cast(row({{ column_names | join(', ') }}) as varchar)) desc
-    ) = 1 as is_most_recent_record
-from checked
+select * from single_versions
+union all
+select * from ranked_versions
 {% endmacro %}
+
+
+{#- A key as one comparable value: the column itself, or a row of the columns. -#}
+{% macro stigg_key_tuple(columns) -%}
+    {{ columns[0] if columns | length == 1 else 'row(' ~ columns | join(', ') ~ ')' }}
+{%- endmacro %}
+
+
+{#- Key equality where NULL equals NULL, as in a window's PARTITION BY. -#}
+{% macro stigg_same_key(columns, left, right) -%}
+    {%- for column in columns -%}
+        {{ left }}.{{ column }} is not distinct from {{ right }}.{{ column }}{{ ' and ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
 
 
 {% macro stigg_typed_column(model_name, column, raw_columns) -%}

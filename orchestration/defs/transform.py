@@ -14,7 +14,8 @@ from orchestration.defs.resources import (
     StiggWarehouseResource,
     is_full_refresh,
 )
-from orchestration.settings import DBT_DATABASE_ENV
+from orchestration.services import build_state, warehouse
+from orchestration.settings import DBT_DATABASE_ENV, DUCKDB_MEMORY_LIMIT_ENV
 
 ROW_COUNT_LOG_PREFIX = "stigg_row_count="
 
@@ -90,7 +91,22 @@ def stigg_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, stigg: StiggWarehouseResource
 ) -> Iterator:
     settings = stigg.settings()
-    with _environment(**{DBT_DATABASE_ENV: str(settings.build_path)}):
+    # Only a build of every model records its input, and only then can the next one be skipped.
+    whole_project = context.selected_asset_keys == set(context.assets_def.keys)
+    with warehouse.connect(settings.build_path) as con:
+        fingerprint = build_state.input_fingerprint(con)
+        unchanged = fingerprint == build_state.recorded_fingerprint(con)
+    if whole_project and unchanged and not is_full_refresh(context.run):
+        context.log.info(
+            "Nothing new since the last build (export files and dbt project): dbt skipped"
+        )
+        return
+    with _environment(
+        **{
+            DBT_DATABASE_ENV: str(settings.build_path),
+            DUCKDB_MEMORY_LIMIT_ENV: settings.duckdb_memory_limit,
+        }
+    ):
         full_refresh = ["--full-refresh"] if is_full_refresh(context.run) else []
         invocation = dbt.cli(["build", *full_refresh], context=context, raise_on_error=False)
     row_counts: dict[str, int] = {}
@@ -112,7 +128,10 @@ def stigg_dbt_models(
                     {**event.metadata, "dagster/row_count": row_counts[unique_id]}
                 )
             yield event
-    if not invocation.is_successful():
+    if invocation.is_successful() and whole_project:
+        with warehouse.connect(settings.build_path) as con:
+            build_state.record_fingerprint(con, fingerprint)
+    else:
         errors = _dbt_errors(invocation.get_artifact("run_results.json"))
         raise dg.Failure(
             description="\n".join(
