@@ -95,10 +95,14 @@ def stigg_dbt_models(
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
     with warehouse.connect(settings.build_path) as con:
         fingerprint = build_state.input_fingerprint(con)
-        unchanged = fingerprint == build_state.recorded_fingerprint(con)
-    if whole_project and unchanged and not is_full_refresh(context.run):
+        built = build_state.recorded_fingerprint(con)
+    # Skipping dbt skips publishing too (Dagster skips what depends on a skipped step), so skip
+    # only when the published file is this build: not after a run that was killed before it
+    # published.
+    published = build_state.file_fingerprint(settings.warehouse_path)
+    if whole_project and fingerprint == built == published and not is_full_refresh(context.run):
         context.log.info(
-            "Nothing new since the last build (export files and dbt project): dbt skipped"
+            "Nothing new since the published build (export files and dbt project): dbt skipped"
         )
         return
     with _environment(
