@@ -30,14 +30,18 @@
 drop table if exists {{ this.schema }}.{{ adapter.quote(row[0]) }};
 {%- endfor %}
 {%- set existing_names = existing.rows | map(attribute=0) | list -%}
+{%- if is_incremental() %}
+{#- The keys this run re-ranked, once for every environment's table. #}
+create or replace temp table stigg_touched_usage_events as {{ stigg_touched_keys('usage_events') }};
+{%- endif %}
 {%- for table_name, environment_id in names.items() %}
 {%- set relation = this.schema ~ '.' ~ adapter.quote(table_name) %}
 {%- set literal = "'" ~ environment_id | replace("'", "''") ~ "'" %}
 {%- if is_incremental() and table_name in existing_names %}
 {#- The events of the keys this run re-ranked, as stigg.USAGE_EVENTS now has them. #}
-delete from {{ relation }} where ID in ({{ stigg_touched_keys('usage_events') }});
+delete from {{ relation }} where ID in (select * from stigg_touched_usage_events);
 insert into {{ relation }} select * from {{ this }}
-where ENVIRONMENT_ID = {{ literal }} and ID in ({{ stigg_touched_keys('usage_events') }});
+where ENVIRONMENT_ID = {{ literal }} and ID in (select * from stigg_touched_usage_events);
 {%- else %}
 create or replace table {{ relation }} (
     {%- for column in spec.columns %}

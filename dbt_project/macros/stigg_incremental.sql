@@ -39,17 +39,7 @@ where model = '{{ model_name }}' and status = 'landed';
 
 {#- The typed key of every raw row in an unprocessed load (a SELECT of one value per row). -#}
 {% macro stigg_touched_keys(model_name) -%}
-    {%- set spec = stigg_tables()[model_name | upper] -%}
-    {%- set source_relation = source('stigg_raw', model_name) -%}
-    {%- set raw_columns = [] -%}
-    {%- for raw_column in adapter.get_columns_in_relation(source_relation) -%}
-        {%- do raw_columns.append(raw_column.name | lower) -%}
-    {%- endfor -%}
-    {%- set raw_key = [] -%}
-    {%- for key in spec.key -%}
-        {%- do raw_key.append(stigg_typed_column(model_name, spec.columns | selectattr('name', 'equalto', key) | first, raw_columns)) -%}
-    {%- endfor -%}
-    select {{ stigg_key_tuple(raw_key) }} from {{ source_relation }}
+    select {{ stigg_raw_key(model_name) }} from {{ source('stigg_raw', model_name) }}
     where _stigg_load_id in ({{ stigg_unprocessed_loads(model_name) }})
 {%- endmacro %}
 

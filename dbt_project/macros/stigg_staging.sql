@@ -28,16 +28,12 @@
 {%- for column in spec.columns if column.name | lower in raw_columns and column.type != 'VARCHAR' -%}
     {%- do checked.append(column) -%}
 {%- endfor -%}
-{%- set raw_key = [] -%}
-{%- for key in spec.key -%}
-    {%- do raw_key.append(stigg_typed_column(model_name, spec.columns | selectattr('name', 'equalto', key) | first, raw_columns)) -%}
-{%- endfor -%}
 with raw_rows as (
 
     select * from {{ source_relation }}
     {%- if only_touched_keys %}
     where _stigg_load_id in ({{ stigg_unprocessed_loads(model_name) }})
-        or {{ stigg_key_tuple(raw_key) }} in ({{ stigg_touched_keys(model_name) }})
+        or {{ stigg_raw_key(model_name) }} in ({{ stigg_touched_keys(model_name) }})
     {%- endif %}
 
 ),
@@ -130,6 +126,22 @@ select * from single_versions
 union all
 select * from ranked_versions
 {% endmacro %}
+
+
+{#- A raw row's key, typed as staging types it, as one comparable value (stigg_key_tuple). -#}
+{% macro stigg_raw_key(model_name) -%}
+    {%- set spec = stigg_tables()[model_name | upper] -%}
+    {%- set raw_columns = [] -%}
+    {%- for raw_column in adapter.get_columns_in_relation(source('stigg_raw', model_name)) -%}
+        {%- do raw_columns.append(raw_column.name | lower) -%}
+    {%- endfor -%}
+    {%- set typed_key = [] -%}
+    {%- for key in spec.key -%}
+        {%- set column = spec.columns | selectattr('name', 'equalto', key) | first -%}
+        {%- do typed_key.append(stigg_typed_column(model_name, column, raw_columns)) -%}
+    {%- endfor -%}
+    {{ stigg_key_tuple(typed_key) }}
+{%- endmacro %}
 
 
 {#- A key as one comparable value: the column itself, or a row of the columns. -#}

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from orchestration.defs.resources import WAREHOUSE_POOL, StiggWarehouseResource
-from orchestration.services import build_state, warehouse
+from orchestration.services import warehouse
 from orchestration.services.reconciliation import reconcile
 from orchestration.stigg_spec import TABLES
 
@@ -37,10 +37,6 @@ def raw_rows_reconcile(
 ) -> Iterator[dg.AssetCheckResult]:
     selected = {key.asset_key for key in context.selected_asset_check_keys}
     settings = stigg.settings()
-    built = build_state.file_fingerprint(settings.build_path)
-    if built is not None and built == build_state.file_fingerprint(settings.warehouse_path):
-        context.log.info("Nothing new to publish: reconciled when it was published")
-        return
     with warehouse.connect(
         settings.build_path, read_only=True, memory_limit=settings.duckdb_memory_limit
     ) as con:

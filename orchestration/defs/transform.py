@@ -93,7 +93,7 @@ def stigg_dbt_models(
     settings = stigg.settings()
     # Only a build of every model records its input, and only then can the next one be skipped.
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
-    with warehouse.connect(settings.build_path) as con:
+    with warehouse.connect(settings.build_path, read_only=True) as con:
         fingerprint = build_state.input_fingerprint(con)
         built = build_state.recorded_fingerprint(con)
     # Skipping dbt skips publishing too (Dagster skips what depends on a skipped step), so skip

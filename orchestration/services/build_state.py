@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.services.export_source import ExportFile
-from orchestration.services.raw_loader import manifest_fingerprint
+from orchestration.services.raw_loader import unrecorded_files
 from orchestration.services.warehouse import MANIFEST_TABLE, connect
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
@@ -87,13 +87,8 @@ def nothing_new(published: Path, build: Path, export_files: Sequence[ExportFile]
         recorded = recorded_fingerprint(con)
         if recorded is None or recorded != input_fingerprint(con):
             return False
-        settled = set(
-            con.execute(
-                f"SELECT path, fingerprint FROM {MANIFEST_TABLE} WHERE status IN ('landed', 'changed')"
-            ).fetchall()
-        )
-    if any((f.path, manifest_fingerprint(f)) not in settled for f in export_files):
-        return False
+        if unrecorded_files(con, export_files, statuses=("landed", "changed")):
+            return False
     try:
         return not build.exists() or file_fingerprint(build) == recorded
     except duckdb.IOException:  # a run is writing the working copy: not a time to skip

@@ -114,11 +114,18 @@ def land_model(
 
 
 def unrecorded_files(
-    con: duckdb.DuckDBPyConnection, files: Sequence[ExportFile]
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[ExportFile],
+    statuses: Sequence[str] = ("landed", "failed", "changed"),
 ) -> list[ExportFile]:
-    """The files whose current version the manifest has never recorded (landed, failed or changed)."""
+    """The files whose current version the manifest has not recorded with one of `statuses`."""
     try:
-        recorded = set(con.execute(f"SELECT path, fingerprint FROM {MANIFEST_TABLE}").fetchall())
+        recorded = set(
+            con.execute(
+                f"SELECT path, fingerprint FROM {MANIFEST_TABLE} WHERE list_contains(?, status)",
+                [list(statuses)],
+            ).fetchall()
+        )
     except duckdb.CatalogException:  # a warehouse from before the first landing
         return list(files)
     return [f for f in files if (f.path, manifest_fingerprint(f)) not in recorded]

@@ -33,6 +33,7 @@ from orchestration.stigg_spec import (
     TABLES,
     TABLES_BY_NAME,
     TIMESTAMP_TZ,
+    WHOLE_NUMBER_TYPE,
     Column,
     Table,
     reference_target,
@@ -106,10 +107,10 @@ _SPECIAL: dict[tuple[str, str], str] = {
     ("SUBSCRIPTIONS", "TRIAL_END_DATE"): "created_at + INTERVAL 14 DAY",
     ("SUBSCRIPTIONS", "RESOURCE_ID"): "NULL",
     ("SUBSCRIPTIONS", "COUPON_ID"): "NULL",
-    ("SUBSCRIPTION_PRICES", "SUBSCRIPTION_ID"): lambda ref: f"{ref('SUBSCRIPTIONS', 'i')}",
-    ("SUBSCRIPTION_PRICES", "PRICE_ID"): lambda ref: f"{ref('PRICES', 'i % 18')}",
+    ("SUBSCRIPTION_PRICES", "SUBSCRIPTION_ID"): lambda ref: ref("SUBSCRIPTIONS", "i"),
+    ("SUBSCRIPTION_PRICES", "PRICE_ID"): lambda ref: ref("PRICES", "i % 18"),
     ("SUBSCRIPTION_ADDONS", "QUANTITY"): "1 + h(i, v, 'quantity') % 5",
-    ("SUBSCRIPTION_ADDONS", "PRICE_ID"): lambda ref: f"{ref('PRICES', '18 + i % 6')}",
+    ("SUBSCRIPTION_ADDONS", "PRICE_ID"): lambda ref: ref("PRICES", "18 + i % 6"),
     ("PLANS", "BASE_PLAN_ID"): "NULL",
     ("PLANS", "VERSION_NUMBER"): "1",
     ("PLANS", "IS_LATEST"): "true",
@@ -121,8 +122,8 @@ _SPECIAL: dict[tuple[str, str], str] = {
         f"CASE WHEN i < 18 THEN {ref('PLANS', 'i // 2')} ELSE {ref('ADDONS', 'i - 18')} END"
     ),
     ("PRICES", "TIERS"): "NULL",
-    ("PACKAGE_ENTITLEMENTS", "PACKAGE_ID"): lambda ref: f"{ref('PLANS', 'i % 9')}",
-    ("PACKAGE_ENTITLEMENTS", "FEATURE_ID"): lambda ref: f"{ref('FEATURES', 'i % 30')}",
+    ("PACKAGE_ENTITLEMENTS", "PACKAGE_ID"): lambda ref: ref("PLANS", "i % 9"),
+    ("PACKAGE_ENTITLEMENTS", "FEATURE_ID"): lambda ref: ref("FEATURES", "i % 30"),
     ("USAGE_EVENTS", "RESOURCE_ID"): "NULL",
     ("USAGE_EVENTS", "EVENT_NAME"): f"{list(EVENT_NAMES)}[1 + h(i, 'event') % {len(EVENT_NAMES)}]",
     ("USAGE_EVENTS", "TIMESTAMP"): "created_at - INTERVAL 2 SECOND",
@@ -132,10 +133,10 @@ _SPECIAL: dict[tuple[str, str], str] = {
     ("USAGE_MEASUREMENTS", "VALUE"): "1 + h(i, 'value') % 20",
     ("ENTITLEMENTS", "RESOURCE_ID"): "NULL",
     ("ENTITLEMENTS", "RESOURCE_UUID"): "NULL",
-    ("ENTITLEMENTS", "CUSTOMER_UUID"): lambda ref: f"{ref('CUSTOMERS', 'i // 3', 'ID')}",
-    ("ENTITLEMENTS", "CUSTOMER_ID"): lambda ref: f"{ref('CUSTOMERS', 'i // 3')}",
-    ("ENTITLEMENTS", "FEATURE_UUID"): lambda ref: f"{ref('FEATURES', 'i % 30', 'ID')}",
-    ("ENTITLEMENTS", "FEATURE_ID"): lambda ref: f"{ref('FEATURES', 'i % 30')}",
+    ("ENTITLEMENTS", "CUSTOMER_UUID"): lambda ref: ref("CUSTOMERS", "i // 3", "ID"),
+    ("ENTITLEMENTS", "CUSTOMER_ID"): lambda ref: ref("CUSTOMERS", "i // 3"),
+    ("ENTITLEMENTS", "FEATURE_UUID"): lambda ref: ref("FEATURES", "i % 30", "ID"),
+    ("ENTITLEMENTS", "FEATURE_ID"): lambda ref: ref("FEATURES", "i % 30"),
     ("ENTITLEMENTS", "HAS_UNLIMITED_USAGE"): "i % 10 = 0",
     ("ENTITLEMENTS", "USAGE_LIMIT"): "CASE WHEN i % 10 <> 0 THEN 100 * (1 + i % 5) END",
     ("ENTITLEMENTS", "CURRENT_USAGE"): "h(i, v, 'usage') % 600",
@@ -209,7 +210,7 @@ def _cast(table: Table, column: Column, value: str) -> str:
     """The documented type, also for a column that is NULL throughout (a bare NULL is INTEGER)."""
     if column.doc_type == NUMBER:
         target = table.warehouse_type(column)
-        return f"CAST({value} AS {'BIGINT' if target == 'BIGINT' else 'DECIMAL(18,4)'})"
+        return f"CAST({value} AS {'BIGINT' if target == WHOLE_NUMBER_TYPE else 'DECIMAL(18,4)'})"
     if column.doc_type == TIMESTAMP_TZ:
         return f"CAST({value} AS TIMESTAMPTZ)"
     if column.doc_type == BOOLEAN:
