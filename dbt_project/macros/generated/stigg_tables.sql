@@ -3,6 +3,7 @@
 {{ return({
     "CUSTOMERS": {
         "key": ["ID"],
+        "references": {"COUPON_ID": "COUPON_ID"},
         "columns": [
             {"name": "CUSTOMER_ID", "type": "VARCHAR", "mandatory": true, "description": "Customer identifier", "enum": none},
             {"name": "EMAIL", "type": "VARCHAR", "mandatory": false, "description": "Email address", "enum": none},
@@ -27,6 +28,7 @@
     },
     "CUSTOMER_RESOURCES": {
         "key": ["ENVIRONMENT_ID", "CUSTOMER_ID", "RESOURCE_ID"],
+        "references": {"CUSTOMER_ID": "CUSTOMER_ID"},
         "columns": [
             {"name": "ENVIRONMENT_ID", "type": "VARCHAR", "mandatory": true, "description": "Environment identifier", "enum": none},
             {"name": "RESOURCE_ID", "type": "VARCHAR", "mandatory": true, "description": "Resource identifier", "enum": none},
@@ -37,6 +39,7 @@
     },
     "SUBSCRIPTIONS": {
         "key": ["ID"],
+        "references": {"CUSTOMER_ID": "CUSTOMER_ID", "PLAN_ID": "PLAN_ID", "RESOURCE_ID": "RESOURCE_ID", "COUPON_ID": "COUPON_ID"},
         "columns": [
             {"name": "SUBSCRIPTION_ID", "type": "VARCHAR", "mandatory": true, "description": "Subscription Identifier", "enum": none},
             {"name": "ENVIRONMENT_ID", "type": "VARCHAR", "mandatory": true, "description": "Environment identifier", "enum": none},
@@ -65,6 +68,7 @@
     },
     "SUBSCRIPTION_PRICES": {
         "key": ["ID"],
+        "references": {"FEATURE_ID": "FEATURE_ID", "SUBSCRIPTION_ID": "SUBSCRIPTION_ID", "PRICE_ID": "ID"},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "Price internal identifier", "enum": none},
             {"name": "CREATED_AT", "type": "TIMESTAMP WITH TIME ZONE", "mandatory": true, "description": "Creation date and time", "enum": none},
@@ -79,6 +83,7 @@
     },
     "SUBSCRIPTION_ADDONS": {
         "key": ["ID"],
+        "references": {"SUBSCRIPTION_ID": "SUBSCRIPTION_ID", "ADDON_ID": "ADDON_ID", "PRICE_ID": "ID"},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "SubscriptionAddon internal identifier", "enum": none},
             {"name": "QUANTITY", "type": "BIGINT", "mandatory": true, "description": "Quantity of the add-on", "enum": none},
@@ -92,6 +97,7 @@
     },
     "SUBSCRIPTION_APPLIED_COUPONS": {
         "key": ["ID"],
+        "references": {"SUBSCRIPTION_ID": "SUBSCRIPTION_ID", "COUPON_ID": "COUPON_ID"},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "Internal identifier", "enum": none},
             {"name": "ENVIRONMENT_ID", "type": "VARCHAR", "mandatory": true, "description": "Environment identifier", "enum": none},
@@ -105,6 +111,7 @@
     },
     "PRODUCTS": {
         "key": ["ID"],
+        "references": {},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "Product internal identifier", "enum": none},
             {"name": "DISPLAY_NAME", "type": "VARCHAR", "mandatory": false, "description": "Display name of the product", "enum": none},
@@ -119,6 +126,7 @@
     },
     "PLANS": {
         "key": ["ID"],
+        "references": {"PRODUCT_ID": "PRODUCT_ID", "BASE_PLAN_ID": "PLAN_ID"},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "Plan internal identifier", "enum": none},
             {"name": "CREATED_AT", "type": "TIMESTAMP WITH TIME ZONE", "mandatory": true, "description": "Creation date and time of the plan", "enum": none},
@@ -139,6 +147,7 @@
     },
     "ADDONS": {
         "key": ["ID"],
+        "references": {"PRODUCT_ID": "PRODUCT_ID"},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "Add-on internal identifier", "enum": none},
             {"name": "CREATED_AT", "type": "TIMESTAMP WITH TIME ZONE", "mandatory": true, "description": "Creation date and time", "enum": none},
@@ -158,6 +167,7 @@
     },
     "PRICES": {
         "key": ["ID"],
+        "references": {"FEATURE_ID": "FEATURE_ID"},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "Price internal identifier", "enum": none},
             {"name": "CREATED_AT", "type": "TIMESTAMP WITH TIME ZONE", "mandatory": true, "description": "Creation date and time of the price", "enum": none},
@@ -179,6 +189,7 @@
     },
     "PACKAGE_ENTITLEMENTS": {
         "key": ["ID"],
+        "references": {"FEATURE_ID": "FEATURE_ID"},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "Unique identifier for the package entitlement", "enum": none},
             {"name": "DESCRIPTION", "type": "VARCHAR", "mandatory": false, "description": "Description of the package entitlement", "enum": none},
@@ -195,6 +206,7 @@
     },
     "PROMOTIONAL_ENTITLEMENTS": {
         "key": ["ID"],
+        "references": {"CUSTOMER_ID": "CUSTOMER_ID", "FEATURE_ID": "FEATURE_ID"},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "Unique identifier for the promotional entitlement", "enum": none},
             {"name": "DESCRIPTION", "type": "VARCHAR", "mandatory": false, "description": "Description of the promotional entitlement", "enum": none},
@@ -214,6 +226,7 @@
     },
     "FEATURES": {
         "key": ["ID"],
+        "references": {},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "Feature internal identifier", "enum": none},
             {"name": "DISPLAY_NAME", "type": "VARCHAR", "mandatory": true, "description": "Display name of the feature", "enum": none},
@@ -231,6 +244,7 @@
     },
     "ENTITLEMENTS": {
         "key": ["ID"],
+        "references": {"CUSTOMER_UUID": "ID", "CUSTOMER_ID": "CUSTOMER_ID", "RESOURCE_ID": "RESOURCE_ID", "FEATURE_UUID": "ID", "FEATURE_ID": "FEATURE_ID"},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "Entitlement internal identifier", "enum": none},
             {"name": "CREATED_AT", "type": "TIMESTAMP WITH TIME ZONE", "mandatory": true, "description": "Creation date and time of the entitlement", "enum": none},
@@ -256,6 +270,7 @@
     },
     "USAGE_MEASUREMENTS": {
         "key": ["ID"],
+        "references": {"CUSTOMER_ID": "CUSTOMER_ID", "RESOURCE_ID": "RESOURCE_ID", "FEATURE_ID": "FEATURE_ID"},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "Usage measurement internal identifier", "enum": none},
             {"name": "CUSTOMER_ID", "type": "VARCHAR", "mandatory": true, "description": "Customer identifier", "enum": none},
@@ -272,6 +287,7 @@
     },
     "USAGE_EVENTS": {
         "key": ["ID"],
+        "references": {"CUSTOMER_ID": "CUSTOMER_ID", "RESOURCE_ID": "RESOURCE_ID"},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "Usage event internal identifier", "enum": none},
             {"name": "CUSTOMER_ID", "type": "VARCHAR", "mandatory": true, "description": "Customer identifier", "enum": none},
@@ -286,6 +302,7 @@
     },
     "COUPONS": {
         "key": ["ID"],
+        "references": {},
         "columns": [
             {"name": "ID", "type": "VARCHAR", "mandatory": true, "description": "Coupon internal identifier", "enum": none},
             {"name": "COUPON_ID", "type": "VARCHAR", "mandatory": true, "description": "Coupon identifier", "enum": none},
