@@ -195,7 +195,7 @@ select
         as is_at_limit,
     case
         when is_unlimited then 'unlimited'
-        when usage_limit is null then 'not metered'
+        when usage_limit is null then 'no limit'
         when coalesce(current_usage, 0) >= usage_limit then '100%+'
         when current_usage >= 0.8 * usage_limit then '80-100%'
         when current_usage >= 0.5 * usage_limit then '50-80%'
