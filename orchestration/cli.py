@@ -1,4 +1,5 @@
-"""`stigg-warehouse`: run the pipeline, generate an export, start the UI, render dbt files."""
+"""`stigg-warehouse`: run the pipeline, generate an export, start the UI, write the report,
+render dbt files."""
 
 from __future__ import annotations
 
@@ -72,6 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     ui = commands.add_parser("ui", help="Start the Dagster UI on 127.0.0.1.")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
+
+    report = commands.add_parser(
+        "report",
+        help="Write the analytics report: one self-contained HTML page of charts.",
+    )
+    report.add_argument(
+        "--warehouse-path", help="Overrides STIGG_WAREHOUSE_PATH (the published DuckDB file)."
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        help="Where to write it (default: <warehouse name>_report.html beside the warehouse).",
+    )
 
     codegen = commands.add_parser("codegen", help="Render the dbt files that follow from the spec.")
     codegen.add_argument("--check", action="store_true", help="Fail if a rendered file is stale.")
@@ -271,9 +285,36 @@ def _codegen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from orchestration.services.report import write_report
+    from orchestration.settings import Settings
+
+    environ = dict(os.environ)
+    if args.warehouse_path:
+        environ["STIGG_WAREHOUSE_PATH"] = args.warehouse_path
+    settings = Settings.from_env(environ)
+    out = (args.out or settings.report_path).absolute()
+    try:
+        report = write_report(settings.warehouse_path, out)
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(
+        f"Report: {report.charts_with_data} of {report.charts} charts with data, "
+        f"{report.environments} environment(s) → {out}"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {"run": _run, "generate": _generate, "ui": _ui, "codegen": _codegen}[args.command]
+    handler = {
+        "run": _run,
+        "generate": _generate,
+        "ui": _ui,
+        "report": _report,
+        "codegen": _codegen,
+    }[args.command]
     return handler(args)
 
 

@@ -11,6 +11,7 @@ _STEP_TITLES = {
     "raw_export": "landing new export files",
     "stigg_dbt_models": "dbt build (models and tests)",
     "warehouse__published": "publishing",
+    "analytics__report": "writing the analytics report",
 }
 _LOG_LEVEL_WARNING = 30
 
@@ -64,6 +65,11 @@ def _materialization_line(materialization: dg.AssetMaterialization) -> str:
         return (
             f"{key:<40} {metadata['size_bytes'] / 1e6:,.1f} MB "
             f"in {metadata.get('publish_seconds', 0):.1f}s → {metadata.get('path')}"
+        )
+    if "charts_with_data" in metadata:
+        return (
+            f"{key:<40} {metadata['charts_with_data']} of {metadata['charts']} charts with data "
+            f"→ {metadata.get('path')}"
         )
     return f"{key:<40} {total:,} rows" if total is not None else key
 

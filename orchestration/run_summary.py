@@ -24,6 +24,7 @@ class RunSummary:
     stale_models: list[str] = field(default_factory=list)  # raw models failing freshness
     dbt_problems: list[str] = field(default_factory=list)  # "asset:check (WARN|ERROR, N rows)"
     published: str | None = None
+    report: str | None = None
     seconds: float = 0.0
 
     @property
@@ -50,6 +51,8 @@ def summarize(result: dg.ExecuteInProcessResult, seconds: float) -> RunSummary:
             )
         elif key == ["warehouse", "published"]:
             summary.published = str(metadata.get("path"))
+        elif key == ["analytics", "report"]:
+            summary.report = str(metadata.get("path"))
     for evaluation in result.get_asset_check_evaluations():
         is_landing_check = evaluation.asset_key.path[0] == "raw"
         if evaluation.check_name == RECONCILIATION_CHECK:
@@ -115,6 +118,8 @@ def render(summary: RunSummary, export_uri: str) -> str:
         )
     else:
         lines.append("Published: nothing (the last published warehouse is unchanged)")
+    if summary.report:
+        lines.append(f"Report: {summary.report} (open it in a browser)")
     status = "succeeded" if summary.success else "FAILED"
     lines.append(f"Run {status} in {summary.seconds:.1f}s")
     return "\n".join(lines)

@@ -63,6 +63,11 @@ class Settings:
         return self.warehouse_path.with_name(self.warehouse_path.name + ".build")
 
     @property
+    def report_path(self) -> Path:
+        """The analytics report (`stigg-warehouse report`, asset analytics/report), beside it."""
+        return self.warehouse_path.with_name(self.warehouse_path.name.split(".")[0] + "_report.html")
+
+    @property
     def lock_path(self) -> Path:
         """The one-writer lock that every run holds while it writes (services/writer_lock.py)."""
         return self.warehouse_path.with_name(self.warehouse_path.name + ".lock")
