@@ -65,7 +65,9 @@ class Settings:
     @property
     def report_path(self) -> Path:
         """The analytics report (`stigg-warehouse report`, asset analytics/report), beside it."""
-        return self.warehouse_path.with_name(self.warehouse_path.name.split(".")[0] + "_report.html")
+        return self.warehouse_path.with_name(
+            self.warehouse_path.name.split(".")[0] + "_report.html"
+        )
 
     @property
     def lock_path(self) -> Path:

@@ -11,6 +11,7 @@ from orchestration.defs.automation import SCHEDULE_NAME, SENSOR_NAME, automation
 from orchestration.defs.resources import WAREHOUSE_POOL
 from orchestration.settings import DEFAULT_DAGSTER_HOME, AutomationSettings
 from orchestration.stigg_spec import TABLES
+from tests.test_analytics import ANALYTICS_MODELS
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,11 @@ def test_asset_keys_and_groups_run_raw_staging_stigg_publish(definitions):
     assert groups["stigg"] == {f"stigg/{t.name}" for t in TABLES}
     assert groups["rejects"] == {f"rejects/{t.model}" for t in TABLES}
     assert groups["publish"] == {"warehouse/published"}
-    assert set(groups) == {"raw", "staging", "stigg", "rejects", "publish"}
+    assert groups["analytics"] == {
+        *(f"analytics/{model}" for model in ANALYTICS_MODELS),
+        "analytics/report",
+    }
+    assert set(groups) == {"raw", "staging", "stigg", "rejects", "analytics", "publish"}
 
 
 def test_lineage_runs_raw_to_staging_to_stigg_to_publish(definitions):
@@ -50,11 +55,14 @@ def test_job_materializes_every_asset_in_one_process(definitions):
 
 def test_every_warehouse_writer_is_in_the_one_pool(definitions):
     job = definitions.resolve_job_def("stigg_elt")
+    # The report reads the published file read-only, as an analyst does: no slot needed.
+    readers = {"analytics__report"}
     writers = {
         node.name: node.definition.pool
         for node in job.graph.node_dict.values()
-        if "stigg" in node.definition.required_resource_keys
+        if "stigg" in node.definition.required_resource_keys and node.name not in readers
     }
+    assert all(job.graph.node_dict[name].definition.pool is None for name in readers)
     # ... and the reconciliation check, which reads the working copy in the same run.
     assert set(writers) == {
         "raw_export",
@@ -64,7 +72,7 @@ def test_every_warehouse_writer_is_in_the_one_pool(definitions):
     }
     assert set(writers.values()) == {WAREHOUSE_POOL}
     # Nodes outside the pool (the freshness checks) never open the warehouse.
-    others = [n for n in job.graph.node_dict.values() if n.name not in writers]
+    others = [n for n in job.graph.node_dict.values() if n.name not in writers.keys() | readers]
     assert others and all(not n.definition.required_resource_keys for n in others)
 
 

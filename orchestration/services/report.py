@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.services import warehouse
-from orchestration.services.svg_charts import bar_chart, line_chart
+from orchestration.services.svg_charts import PALETTE, bar_chart, line_chart
+from orchestration.stigg_spec import SUBSCRIPTIONS
 
 MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churn")
 MOVEMENT_COLORS = {
@@ -25,6 +26,8 @@ MOVEMENT_COLORS = {
     "contraction": "#fa8231",
     "churn": "#eb3b5a",
 }
+# One colour per status, the same in every environment's chart.
+STATUS_COLORS = dict(zip(SUBSCRIPTIONS.column("STATUS").enum or (), PALETTE, strict=False))
 UTILIZATION_BANDS = ("0-50%", "50-80%", "80-100%", "100%+", "unlimited")
 AT_RISK_ROWS = 10
 
@@ -155,7 +158,7 @@ def _subscriptions_chart(con: duckdb.DuckDBPyConnection, environment: str) -> st
     statuses = sorted({row[1] for row in rows})
     counts = {(row[0], row[1]): row[2] for row in rows}
     series = {status: [float(counts.get((p, status), 0)) for p in plans] for status in statuses}
-    return bar_chart("Subscriptions by plan and status (now)", plans, series)
+    return bar_chart("Subscriptions by plan and status (now)", plans, series, colors=STATUS_COLORS)
 
 
 def _usage_chart(con: duckdb.DuckDBPyConnection, environment: str) -> str:

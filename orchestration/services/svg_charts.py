@@ -17,7 +17,7 @@ PALETTE = ("#3867d6", "#20bf6b", "#f7b731", "#eb3b5a", "#8854d0", "#0fb9b1", "#f
 
 
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values (1, 2, 2.5 or 5 × a power of ten apart) that cover low..high."""
+    """Round tick values (1, 2, 2.5 or 5 times a power of ten apart) that cover low..high."""
     if high == low:
         high = low + 1
     raw = (high - low) / count
@@ -36,7 +36,9 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
-def _frame(labels: list[str], low: float, high: float) -> tuple[list[str], Callable[[float], float], float]:
+def _frame(
+    labels: list[str], low: float, high: float
+) -> tuple[list[str], Callable[[float], float], float]:
     """Axes and gridlines; returns the SVG parts, the y scale and each category's width."""
     ticks = _ticks(min(low, 0), max(high, 0))
     bottom, top = ticks[0], ticks[-1]
@@ -85,7 +87,10 @@ def _figure(
     else:
         body = (
             f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
-            f'aria-label="{escape(title)}">' + "".join(svg_parts) + "</svg>" + _legend(names, colors)
+            f'aria-label="{escape(title)}">'
+            + "".join(svg_parts)
+            + "</svg>"
+            + _legend(names, colors)
         )
     return (
         f'<figure class="chart" data-marks="{marks}"><figcaption>{escape(title)}</figcaption>'
@@ -107,12 +112,12 @@ def line_chart(
     palette = _colors(list(series), colors)
     marks = 0
     for color, points in zip(palette, series.values(), strict=True):
-        xy = [
-            (LEFT + band * (j + 0.5), y(v)) for j, v in enumerate(points) if v is not None
-        ]
+        xy = [(LEFT + band * (j + 0.5), y(v)) for j, v in enumerate(points) if v is not None]
         if len(xy) > 1:
             path = " ".join(f"{x:.1f},{yy:.1f}" for x, yy in xy)
-            parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{path}"/>')
+            parts.append(
+                f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{path}"/>'
+            )
         for x, yy in xy:
             parts.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="3" fill="{color}"/>')
             marks += 1

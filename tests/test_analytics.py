@@ -1,0 +1,213 @@
+"""The analytics schema on the sample export: the models, the MRR reconciliation, the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.settings import DBT_DATABASE_ENV, DBT_PROJECT_DIR, PROJECT_ROOT
+from tests.conftest import query, run_cli
+from tests.test_ui import CHROMIUM_ARGS, SCREENSHOTS, debian_chromium
+
+ANALYTICS_MODELS = (
+    "subscription_history",
+    "customer_history",
+    "subscription_addon_history",
+    "subscription_coupon_history",
+    "mrr_monthly",
+    "mrr_movements_by_customer",
+    "mrr_movements",
+    "arr",
+    "entitlement_utilization",
+    "trial_conversion",
+    "usage_daily",
+    "feature_adoption",
+)
+
+
+@pytest.fixture(scope="module")
+def sample_warehouse(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The sample export, built and published once for this module (with its report)."""
+    root = tmp_path_factory.mktemp("analytics")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STIGG_", "DAGSTER_"))}
+    env["STIGG_WAREHOUSE_PATH"] = str(root / "wh" / "stigg_warehouse.duckdb")
+    env["DAGSTER_HOME"] = str(root / "dagster_home")
+    result = run_cli(["run"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return Path(env["STIGG_WAREHOUSE_PATH"]), env
+
+
+def test_every_analytics_model_is_built_with_rows(sample_warehouse):
+    path, _ = sample_warehouse
+    for model in ANALYTICS_MODELS:
+        [(rows,)] = query(path, f"select count(*) from analytics.{model}")
+        assert rows > 0, model
+
+
+def test_history_keeps_changes_that_the_current_state_has_lost(sample_warehouse):
+    """The sample's trials convert and subscriptions cancel between transfers: those records
+    have more than one state, and the current states are exactly stigg.SUBSCRIPTIONS."""
+    path, _ = sample_warehouse
+    [(states, current, changed)] = query(
+        path,
+        "select count(*), count(*) filter (where is_current), "
+        "count(distinct ID) filter (where state_number > 1) from analytics.subscription_history",
+    )
+    [(subscriptions,)] = query(path, "select count(*) from stigg.SUBSCRIPTIONS")
+    assert current == subscriptions
+    assert changed > 0 and states > subscriptions
+    [(trials_seen,)] = query(
+        path,
+        "select count(distinct ID) from analytics.subscription_history "
+        "where STATUS = 'IN_TRIAL' and not is_current",
+    )
+    [(converted,)] = query(path, "select sum(converted) from analytics.trial_conversion")
+    assert trials_seen > 0 and converted > 0
+
+
+def _reconcile(database: Path, tmp_path: Path) -> tuple[str, int | None]:
+    """Runs only the MRR movement reconciliation test against `database`: (status, failures)."""
+    env = {**os.environ, DBT_DATABASE_ENV: str(database)}
+    target = tmp_path / "target"
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "test",
+            "--select",
+            "test_name:stigg_mrr_movements_reconcile",
+            "--profiles-dir",
+            str(PROJECT_ROOT),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    [outcome] = [r for r in results if r["unique_id"].startswith("test.")]
+    assert (result.returncode == 0) == (outcome["status"] == "pass"), result.stdout
+    return outcome["status"], outcome["failures"]
+
+
+BREAKING_FIXTURES = {
+    # A month's closing no longer equals opening + movements, and the next month opens from
+    # the true closing: two rows fail.
+    "closing_off_by_one": (
+        "update analytics.mrr_movements set closing_mrr = closing_mrr + 1 "
+        "where month = (select min(month) from analytics.mrr_movements) "
+        "and environment_id = (select min(environment_id) from analytics.mrr_movements) "
+        "and currency = 'USD'",
+        2,
+    ),
+    # A month's churn is dropped: that month no longer adds up, and its closing no longer
+    # matches mrr_monthly.
+    "churn_missing": (
+        "update analytics.mrr_movements set churn_mrr = 0 "
+        "where month = (select max(month) from analytics.mrr_movements) "
+        "and environment_id = (select min(environment_id) from analytics.mrr_movements) "
+        "and currency = 'USD'",
+        1,
+    ),
+    # A whole month is missing: MRR in mrr_monthly with no movements row, and the month after
+    # opens from nothing.
+    "month_missing": (
+        "delete from analytics.mrr_movements "
+        "where month = (select min(month) from analytics.mrr_movements) "
+        "and environment_id = (select min(environment_id) from analytics.mrr_movements) "
+        "and currency = 'USD'",
+        2,
+    ),
+}
+
+
+def test_mrr_movements_reconcile_on_the_sample(sample_warehouse, tmp_path):
+    path, _ = sample_warehouse
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(path, copy)
+    assert _reconcile(copy, tmp_path) == ("pass", 0)
+
+
+@pytest.mark.parametrize("fixture", sorted(BREAKING_FIXTURES))
+def test_mrr_movements_reconciliation_fails_on_a_fixture_that_breaks_it(
+    sample_warehouse, tmp_path, fixture
+):
+    path, _ = sample_warehouse
+    copy = tmp_path / "broken.duckdb"
+    shutil.copy(path, copy)
+    statement, failing_rows = BREAKING_FIXTURES[fixture]
+    with duckdb.connect(str(copy)) as con:
+        con.execute("set TimeZone = 'UTC'")
+        changed = con.execute(statement).fetchone()[0]
+    assert changed == 1
+    assert _reconcile(copy, tmp_path) == ("fail", failing_rows)
+
+
+def test_report_renders_non_empty_charts_in_headless_chromium(sample_warehouse, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    _, env = sample_warehouse
+    out = tmp_path / "report.html"
+    result = run_cli(["report", "--out", str(out)], env)
+    assert result.returncode == 0, result.stderr
+    assert "12 of 12 charts with data, 2 environment(s)" in result.stdout
+    html = out.read_text()
+    assert "<script" not in html and "http" not in html.replace(
+        "<!doctype html>", ""
+    )  # self-contained
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=debian_chromium(), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1560, "height": 1000})
+            page.goto(out.as_uri())
+            charts = page.locator("figure.chart")
+            assert charts.count() == 12
+            titles = set(page.locator("figcaption").all_inner_texts())
+            assert {
+                "MRR by currency (closing, per month)",
+                "MRR movements per month (USD)",
+                "MRR movements per month (EUR)",
+                "Subscriptions by plan and status (now)",
+                "Usage events per day, by event name",
+                "Metered entitlements by utilisation of their limit",
+            } <= titles
+            for i in range(charts.count()):
+                chart = charts.nth(i)
+                caption = chart.locator("figcaption").inner_text()
+                svg = chart.locator("svg")
+                box = svg.bounding_box()
+                assert box and box["width"] > 300 and box["height"] > 150, caption
+                # Marks the browser laid out with a real size: bars and points, not just axes.
+                drawn = svg.evaluate(
+                    "svg => [...svg.querySelectorAll('rect, circle')]"
+                    ".filter(e => { const b = e.getBBox(); return b.width > 0 && b.height > 0; })"
+                    ".length"
+                )
+                assert drawn == int(chart.get_attribute("data-marks")) > 0, caption
+            at_risk = page.locator("table.at-risk tr")
+            assert at_risk.count() == 2 * 11  # a header and the top 10, per environment
+            page.screenshot(path=SCREENSHOTS / "analytics-report.png", full_page=True)
+        finally:
+            browser.close()
+    assert (SCREENSHOTS / "analytics-report.png").stat().st_size > 50_000
+
+
+def test_report_without_a_warehouse_says_so(tmp_path, pipeline_env):
+    result = run_cli(["report"], pipeline_env)
+    assert result.returncode == 1
+    assert "No published warehouse at" in result.stderr
+    assert "run `stigg-warehouse run` first" in result.stderr
