@@ -99,3 +99,10 @@ where not is_rejected
 {% macro stigg_parent_key(table_name, column_name) -%}
     {{ stigg_tables()[table_name]['references'][column_name] }}
 {%- endmacro %}
+
+
+{#- True when the history state `alias` held at `instant`: valid_from <= instant < valid_to. -#}
+{% macro stigg_state_valid_at(alias, instant) -%}
+    {{ alias }}.valid_from <= {{ instant }}
+        and ({{ alias }}.valid_to is null or {{ alias }}.valid_to > {{ instant }})
+{%- endmacro %}

@@ -30,8 +30,7 @@ active_subscriptions as (
         subscription_states.*
     from months
     inner join subscription_states
-        on subscription_states.valid_from <= months.measured_at
-        and (subscription_states.valid_to is null or subscription_states.valid_to > months.measured_at)
+        on {{ stigg_state_valid_at('subscription_states', 'months.measured_at') }}
     where subscription_states.STATUS = 'ACTIVE'
         and (subscription_states.END_DATE is null or subscription_states.END_DATE > months.measured_at)
 
@@ -109,8 +108,7 @@ addon_lines as (
     inner join {{ ref('subscription_addon_history') }} as addons
         on addons.ENVIRONMENT_ID = active_subscriptions.ENVIRONMENT_ID
         and addons.SUBSCRIPTION_ID = active_subscriptions.{{ stigg_parent_key('SUBSCRIPTION_ADDONS', 'SUBSCRIPTION_ID') }}
-        and addons.valid_from <= active_subscriptions.measured_at
-        and (addons.valid_to is null or addons.valid_to > active_subscriptions.measured_at)
+        and {{ stigg_state_valid_at('addons', 'active_subscriptions.measured_at') }}
     left join monthly_prices as prices
         on prices.ENVIRONMENT_ID = addons.ENVIRONMENT_ID
         and prices.{{ stigg_parent_key('SUBSCRIPTION_ADDONS', 'PRICE_ID') }} = addons.PRICE_ID
@@ -153,8 +151,7 @@ active_coupons as (
     inner join {{ ref('subscription_coupon_history') }} as applied
         on applied.ENVIRONMENT_ID = active_subscriptions.ENVIRONMENT_ID
         and applied.SUBSCRIPTION_ID = active_subscriptions.{{ stigg_parent_key('SUBSCRIPTION_APPLIED_COUPONS', 'SUBSCRIPTION_ID') }}
-        and applied.valid_from <= active_subscriptions.measured_at
-        and (applied.valid_to is null or applied.valid_to > active_subscriptions.measured_at)
+        and {{ stigg_state_valid_at('applied', 'active_subscriptions.measured_at') }}
         and applied.STATUS = 'ACTIVE'
     inner join {{ ref('COUPONS') }} as coupons
         on coupons.ENVIRONMENT_ID = applied.ENVIRONMENT_ID
