@@ -198,25 +198,40 @@ priced as (
     left join discounts
         using (month, subscription_internal_id, currency)
 
+),
+
+rounded as (
+
+    -- Amounts are stored with 10 decimals; the identities below hold exactly on stored values.
+    select
+        active_subscriptions.*,
+        priced.currency,
+        cast(coalesce(priced.plan_mrr, 0) as decimal(38, 10)) as plan_mrr,
+        cast(coalesce(priced.addon_mrr, 0) as decimal(38, 10)) as addon_mrr,
+        cast(coalesce(priced.mrr, 0) as decimal(38, 10)) as mrr,
+        coalesce(priced.usage_based_lines, 0) as usage_based_lines,
+        coalesce(priced.unpriced_lines, 0) as unpriced_lines
+    from active_subscriptions
+    left join priced
+        on priced.month = active_subscriptions.month
+        and priced.subscription_internal_id = active_subscriptions.ID
+
 )
 
 select
-    active_subscriptions.month,
-    active_subscriptions.ENVIRONMENT_ID as environment_id,
-    active_subscriptions.ID as subscription_internal_id,
-    active_subscriptions.SUBSCRIPTION_ID as subscription_id,
-    active_subscriptions.CUSTOMER_ID as customer_id,
-    active_subscriptions.PLAN_ID as plan_id,
-    priced.currency,
-    cast(coalesce(priced.plan_mrr, 0) as decimal(38, 10)) as plan_mrr,
-    cast(coalesce(priced.addon_mrr, 0) as decimal(38, 10)) as addon_mrr,
-    cast(coalesce(priced.gross_mrr - priced.mrr, 0) as decimal(38, 10)) as discount_mrr,
-    cast(coalesce(priced.mrr, 0) as decimal(38, 10)) as mrr,
-    cast(12 * coalesce(priced.mrr, 0) as decimal(38, 10)) as arr,
-    coalesce(priced.usage_based_lines, 0) as usage_based_lines,
-    coalesce(priced.unpriced_lines, 0) as unpriced_lines,
-    active_subscriptions.measured_at
-from active_subscriptions
-left join priced
-    on priced.month = active_subscriptions.month
-    and priced.subscription_internal_id = active_subscriptions.ID
+    month,
+    ENVIRONMENT_ID as environment_id,
+    ID as subscription_internal_id,
+    SUBSCRIPTION_ID as subscription_id,
+    CUSTOMER_ID as customer_id,
+    PLAN_ID as plan_id,
+    currency,
+    plan_mrr,
+    addon_mrr,
+    plan_mrr + addon_mrr - mrr as discount_mrr,
+    mrr,
+    12 * mrr as arr,
+    usage_based_lines,
+    unpriced_lines,
+    measured_at
+from rounded
