@@ -211,3 +211,16 @@ def test_report_without_a_warehouse_says_so(tmp_path, pipeline_env):
     assert result.returncode == 1
     assert "No published warehouse at" in result.stderr
     assert "run `stigg-warehouse run` first" in result.stderr
+
+
+def test_charts_count_their_marks_and_say_when_there_is_no_data():
+    from orchestration.services.svg_charts import _ticks, bar_chart, line_chart
+
+    empty = bar_chart("Nothing", ["2025-01"], {"new": [0.0]})
+    assert 'data-marks="0"' in empty and "No data." in empty and "<svg" not in empty
+    assert 'data-marks="0"' in line_chart("Nothing", ["a"], {"x": [None]})
+    # Stacked bars: positives pile up from 0, negatives go below it; zeros draw nothing.
+    movements = bar_chart("MRR", ["Jan", "Feb"], {"new": [10.0, 5.0], "churn": [0.0, -3.0]})
+    assert 'data-marks="3"' in movements and movements.count("<rect") == 3
+    assert _ticks(-6532, 20860) == [-10000, 0, 10000, 20000, 30000]
+    assert _ticks(0, 0.5) == [0, 0.1, 0.2, 0.3, 0.4, 0.5]
