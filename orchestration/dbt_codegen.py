@@ -332,7 +332,7 @@ def history_yml() -> str:
                         {
                             "name": column,
                             "description": f"{{{{ doc('history_{column}') }}}}",
-                            "data_tests": ["not_null"] if column != "valid_to" else [],
+                            **({"data_tests": ["not_null"]} if column != "valid_to" else {}),
                         }
                         for column in _HISTORY_COLUMNS
                     ),

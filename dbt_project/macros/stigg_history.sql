@@ -54,30 +54,18 @@ numbered_rows as (
 
 ),
 
-states as (
-
-    select
-        {{ key }},
-        state_sequence,
-        max(_stigg_transfer_at) as last_seen_at
-    from numbered_rows
-    group by all
-
-),
-
 timed_states as (
 
     select
-        numbered_rows.* exclude (starts_state, content_hash),
-        states.last_seen_at,
-        lead(numbered_rows.changed_at) over (
-            partition by {% for k in spec.key %}numbered_rows.{{ k }}{{ ', ' if not loop.last }}{% endfor %}
-            order by numbered_rows.state_sequence
-        ) as next_changed_at
-    from numbered_rows
-    inner join states
-        using ({{ key }}, state_sequence)
-    where numbered_rows.starts_state
+        * exclude (starts_state, content_hash),
+        lead(changed_at) over (partition by {{ key }} order by state_sequence) as next_changed_at
+    from (
+        select
+            *,
+            max(_stigg_transfer_at) over (partition by {{ key }}, state_sequence) as last_seen_at
+        from numbered_rows
+    ) as seen_rows
+    where starts_state
 
 )
 

@@ -154,10 +154,7 @@ def _subscriptions_chart(con: duckdb.DuckDBPyConnection, environment: str) -> st
         "group by all order by 1, 2",
         [environment],
     ).fetchall()
-    plans = sorted({row[0] for row in rows})
-    statuses = sorted({row[1] for row in rows})
-    counts = {(row[0], row[1]): row[2] for row in rows}
-    series = {status: [float(counts.get((p, status), 0)) for p in plans] for status in statuses}
+    plans, series = _pivot(rows)
     return bar_chart("Subscriptions by plan and status (now)", plans, series, colors=STATUS_COLORS)
 
 
@@ -167,10 +164,7 @@ def _usage_chart(con: duckdb.DuckDBPyConnection, environment: str) -> str:
         "from analytics.usage_daily where environment_id = ? group by all order by 1, 2",
         [environment],
     ).fetchall()
-    days = sorted({row[0] for row in rows})
-    names = sorted({row[1] for row in rows})
-    counts = {(row[0], row[1]): float(row[2]) for row in rows}
-    series = {name: [counts.get((d, name), 0.0) for d in days] for name in names}
+    days, series = _pivot(rows)
     return line_chart("Usage events per day, by event name", days, series)
 
 
@@ -212,6 +206,14 @@ def _at_risk_table(con: duckdb.DuckDBPyConnection, environment: str) -> str:
         '<table class="at-risk"><tr><th>customer</th><th>feature</th><th>usage</th>'
         f"<th>limit</th><th>utilisation</th></tr>{body}</table>"
     )
+
+
+def _pivot(rows: list[tuple]) -> tuple[list[str], dict[str, list[float]]]:
+    """(label, series, value) rows as sorted labels and one value per label for each series."""
+    labels = sorted({row[0] for row in rows})
+    values = {(row[0], row[1]): float(row[2]) for row in rows}
+    names = sorted({row[1] for row in rows})
+    return labels, {name: [values.get((label, name), 0.0) for label in labels] for name in names}
 
 
 def _plain(value) -> str:

@@ -186,7 +186,6 @@ priced as (
 
     select
         gross_by_currency.*,
-        gross_by_currency.plan_mrr + gross_by_currency.addon_mrr as gross_mrr,
         greatest(
             (gross_by_currency.plan_mrr + gross_by_currency.addon_mrr)
                 * (1 - coalesce(discounts.percent_off, 0) / 100)
