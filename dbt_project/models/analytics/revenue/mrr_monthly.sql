@@ -186,13 +186,11 @@ priced as (
 
     select
         gross_by_currency.*,
-        greatest(
-            (gross_by_currency.plan_mrr + gross_by_currency.addon_mrr)
-                * (1 - coalesce(discounts.percent_off, 0) / 100)
-            - coalesce(discounts.fixed_off_per_period, 0)
-                / case when coalesce(gross_by_currency.is_billed_annually, false) then 12 else 1 end,
-            0
-        ) as mrr
+        (gross_by_currency.plan_mrr + gross_by_currency.addon_mrr)
+            * coalesce(discounts.percent_off, 0) / 100
+        + coalesce(discounts.fixed_off_per_period, 0)
+            / case when coalesce(gross_by_currency.is_billed_annually, false) then 12 else 1 end
+            as uncapped_discount
     from gross_by_currency
     left join discounts
         using (month, subscription_internal_id, currency)
@@ -201,19 +199,29 @@ priced as (
 
 rounded as (
 
-    -- Amounts are stored with 10 decimals; the identities below hold exactly on stored values.
+    -- Amounts are stored with 10 decimals. The discount never exceeds the gross amount, and
+    -- MRR is gross minus discount on the stored values, so the identities hold exactly.
     select
         active_subscriptions.*,
         priced.currency,
         cast(coalesce(priced.plan_mrr, 0) as decimal(38, 10)) as plan_mrr,
         cast(coalesce(priced.addon_mrr, 0) as decimal(38, 10)) as addon_mrr,
-        cast(coalesce(priced.mrr, 0) as decimal(38, 10)) as mrr,
+        cast(coalesce(priced.uncapped_discount, 0) as decimal(38, 10)) as uncapped_discount,
         coalesce(priced.usage_based_lines, 0) as usage_based_lines,
         coalesce(priced.unpriced_lines, 0) as unpriced_lines
     from active_subscriptions
     left join priced
         on priced.month = active_subscriptions.month
         and priced.subscription_internal_id = active_subscriptions.ID
+
+),
+
+discounted as (
+
+    select
+        *,
+        least(uncapped_discount, plan_mrr + addon_mrr) as discount_mrr
+    from rounded
 
 )
 
@@ -227,10 +235,10 @@ select
     currency,
     plan_mrr,
     addon_mrr,
-    plan_mrr + addon_mrr - mrr as discount_mrr,
-    mrr,
-    12 * mrr as arr,
+    discount_mrr,
+    plan_mrr + addon_mrr - discount_mrr as mrr,
+    12 * (plan_mrr + addon_mrr - discount_mrr) as arr,
     usage_based_lines,
     unpriced_lines,
     measured_at
-from rounded
+from discounted
