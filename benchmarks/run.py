@@ -37,8 +37,8 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from orchestration.services.scale_export import PRESETS, generate_scale_export
-from orchestration.stigg_spec import TABLES, Table
+from orchestration.spec.tables import TABLES, Table
+from orchestration.synthetic.scale_export import PRESETS, generate_scale_export
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,11 +1,12 @@
-"""Configuration from environment variables, with safe defaults. The bottom of the import graph.
+"""Every setting, read from the environment here and nowhere else under orchestration/.
 
-| variable | default |
-| --- | --- |
-| STIGG_EXPORT_URI | the sample export in `seeds/sample_export` |
-| STIGG_WAREHOUSE_PATH | `warehouse/stigg_warehouse.duckdb` in the project |
-| DAGSTER_HOME | `dagster_home/` in the project (it ships our dagster.yaml) |
-| STIGG_DUCKDB_MEMORY_LIMIT | DuckDB's own default (80% of RAM) |
+| variable | default | meaning |
+| --- | --- | --- |
+| STIGG_EXPORT_URI | the sample export in `seeds/sample_export` | a folder or s3://bucket/prefix |
+| STIGG_WAREHOUSE_PATH | `warehouse/stigg_warehouse.duckdb` in the project | the published DuckDB file |
+| STIGG_DUCKDB_MEMORY_LIMIT | `3GB` | DuckDB's memory limit for landing and dbt |
+| DAGSTER_HOME | `dagster_home/` in the project (it ships our dagster.yaml) | the Dagster instance |
+| AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL | | an S3-compatible endpoint (credentials stay with boto) |
 
 Automation (read when the Dagster definitions load):
 
@@ -17,11 +18,18 @@ Automation (read when the Dagster definitions load):
 | STIGG_SENSOR_ENABLED | `false`: the new-file sensor starts stopped until turned on |
 | STIGG_SENSOR_INTERVAL_SECONDS | `60` |
 | STIGG_FRESHNESS_MAX_AGE_HOURS | `48`: a raw model whose newest transfer is older warns |
+
+Dagster resources take these as `dg.EnvVar` (orchestration/defs/resources.py), so the UI shows a
+variable's name and a run resolves its value when it starts; a variable that is not set takes
+the default above. The CLI hands its flags to a run as resource config, never through the
+environment.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,15 +38,18 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SAMPLE_EXPORT_DIR = PROJECT_ROOT / "seeds" / "sample_export"
 DEFAULT_WAREHOUSE_PATH = PROJECT_ROOT / "warehouse" / "stigg_warehouse.duckdb"
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
-DUCKDB_MEMORY_LIMIT_ENV = "STIGG_DUCKDB_MEMORY_LIMIT"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
-
-# dbt reads the DuckDB file to build from this variable (see profiles.yml).
-DBT_DATABASE_ENV = "STIGG_DBT_DATABASE_PATH"
 
 # The warehouse's schemas. DuckDB names a file's catalog after its stem, so a file named
 # like a schema (stigg.duckdb) would make `stigg.CUSTOMERS` ambiguous for every analyst.
-WAREHOUSE_SCHEMAS = ("raw", "staging", "stigg", "analytics", "meta")
+WAREHOUSE_SCHEMAS = ("raw", "staging", "stigg", "rejects", "analytics", "meta")
+
+# Resource field -> (environment variable, default). The resources' fields are these names.
+WAREHOUSE_VARIABLES: dict[str, tuple[str, str]] = {
+    "export_uri": ("STIGG_EXPORT_URI", str(SAMPLE_EXPORT_DIR)),
+    "warehouse_path": ("STIGG_WAREHOUSE_PATH", str(DEFAULT_WAREHOUSE_PATH)),
+    "duckdb_memory_limit": ("STIGG_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,8 @@ class Settings:
     warehouse_path: Path
     # DuckDB's memory_limit for every writer (landing and dbt); it spills to disk beyond it.
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    # An S3-compatible endpoint for s3:// exports; credentials are boto's own variables.
+    s3_endpoint_url: str | None = None
 
     def __post_init__(self) -> None:
         stem = self.warehouse_path.name.split(".")[0].lower()
@@ -71,24 +84,54 @@ class Settings:
 
     @property
     def lock_path(self) -> Path:
-        """The one-writer lock that every run holds while it writes (services/writer_lock.py)."""
+        """The one-writer lock that every run holds while it writes (runtime/writer.py)."""
         return self.warehouse_path.with_name(self.warehouse_path.name + ".lock")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: str | None
+    ) -> Settings:
+        """Settings from the environment; `overrides` (resource config, CLI flags) win when set."""
         env = os.environ if environ is None else environ
+        values = {
+            field: overrides.get(field) or env.get(variable) or default
+            for field, (variable, default) in WAREHOUSE_VARIABLES.items()
+        }
         return cls(
-            export_uri=env.get("STIGG_EXPORT_URI") or str(SAMPLE_EXPORT_DIR),
-            warehouse_path=Path(
-                env.get("STIGG_WAREHOUSE_PATH") or DEFAULT_WAREHOUSE_PATH
-            ).absolute(),
-            duckdb_memory_limit=env.get(DUCKDB_MEMORY_LIMIT_ENV) or DEFAULT_DUCKDB_MEMORY_LIMIT,
+            export_uri=values["export_uri"],
+            warehouse_path=Path(values["warehouse_path"]).absolute(),
+            duckdb_memory_limit=values["duckdb_memory_limit"],
+            s3_endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None,
         )
 
 
-def dagster_home(environ: dict[str, str] | None = None) -> Path:
+def variables_set(environ: Mapping[str, str] | None = None) -> frozenset[str]:
+    """Which of the warehouse's variables the environment sets (the others take defaults)."""
+    env = os.environ if environ is None else environ
+    return frozenset(variable for variable, _ in WAREHOUSE_VARIABLES.values() if env.get(variable))
+
+
+def dagster_home(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     return Path(env.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).absolute()
+
+
+def subprocess_environment(
+    dagster_home_path: Path, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment for a child process (`dagster dev`): this one, with DAGSTER_HOME set and
+    the scripts beside this Python (dbt, dagster) on PATH even when no venv is activated."""
+    env = dict(os.environ if environ is None else environ)
+    env["DAGSTER_HOME"] = str(dagster_home_path)
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in env.get("PATH", "").split(os.pathsep):
+        env["PATH"] = os.pathsep.join(p for p in (scripts, env.get("PATH")) if p)
+    return env
+
+
+def dbt_executable() -> str:
+    """dbt, installed beside this Python: found without an activated venv or PATH."""
+    return str(Path(sys.executable).parent / "dbt")
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -104,7 +147,7 @@ class AutomationSettings:
     freshness_max_age_hours: float = 48.0
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> AutomationSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AutomationSettings:
         env = os.environ if environ is None else environ
         defaults = cls()
         return cls(

@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.settings import DBT_DATABASE_ENV, DBT_PROJECT_DIR, PROJECT_ROOT
-from tests.conftest import query, run_cli
-from tests.test_ui import CHROMIUM_ARGS, SCREENSHOTS, debian_chromium
-
-ANALYTICS_MODELS = (
-    "subscription_history",
-    "customer_history",
-    "subscription_addon_history",
-    "subscription_coupon_history",
-    "mrr_monthly",
-    "mrr_movements_by_customer",
-    "mrr_movements",
-    "arr",
-    "entitlement_utilization",
-    "trial_conversion",
-    "usage_daily",
-    "feature_adoption",
+from tests.helpers import (
+    ANALYTICS_MODELS,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    clean_env,
+    debian_chromium,
+    query,
+    run_cli,
+    run_dbt,
 )
 
 
@@ -36,14 +25,16 @@ ANALYTICS_MODELS = (
 def sample_warehouse(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     """The sample export, built and published once for this module (with its report)."""
     root = tmp_path_factory.mktemp("analytics")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STIGG_", "DAGSTER_"))}
-    env["STIGG_WAREHOUSE_PATH"] = str(root / "wh" / "stigg_warehouse.duckdb")
-    env["DAGSTER_HOME"] = str(root / "dagster_home")
+    env = clean_env(
+        STIGG_WAREHOUSE_PATH=str(root / "wh" / "stigg_warehouse.duckdb"),
+        DAGSTER_HOME=str(root / "dagster_home"),
+    )
     result = run_cli(["run"], env)
     assert result.returncode == 0, result.stdout + result.stderr
     return Path(env["STIGG_WAREHOUSE_PATH"]), env
 
 
+@pytest.mark.slow
 def test_every_analytics_model_is_built_with_rows(sample_warehouse):
     path, _ = sample_warehouse
     for model in ANALYTICS_MODELS:
@@ -51,6 +42,7 @@ def test_every_analytics_model_is_built_with_rows(sample_warehouse):
         assert rows > 0, model
 
 
+@pytest.mark.slow
 def test_history_keeps_changes_that_the_current_state_has_lost(sample_warehouse):
     """The sample's trials convert and subscriptions cancel between transfers: those records
     have more than one state, and the current states are exactly stigg.SUBSCRIPTIONS."""
@@ -74,28 +66,10 @@ def test_history_keeps_changes_that_the_current_state_has_lost(sample_warehouse)
 
 def _reconcile(database: Path, tmp_path: Path) -> tuple[str, int | None]:
     """Runs only the MRR movement reconciliation test against `database`: (status, failures)."""
-    env = {**os.environ, DBT_DATABASE_ENV: str(database)}
-    target = tmp_path / "target"
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "test",
-            "--select",
-            "test_name:stigg_mrr_movements_reconcile",
-            "--profiles-dir",
-            str(PROJECT_ROOT),
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_dbt(
+        ["test", "--select", "test_name:stigg_mrr_movements_reconcile"], database, tmp_path
     )
-    results = json.loads((target / "run_results.json").read_text())["results"]
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     [outcome] = [r for r in results if r["unique_id"].startswith("test.")]
     assert (result.returncode == 0) == (outcome["status"] == "pass"), result.stdout
     return outcome["status"], outcome["failures"]
@@ -132,6 +106,7 @@ BREAKING_FIXTURES = {
 }
 
 
+@pytest.mark.slow
 def test_mrr_movements_reconcile_on_the_sample(sample_warehouse, tmp_path):
     path, _ = sample_warehouse
     copy = tmp_path / "copy.duckdb"
@@ -139,6 +114,7 @@ def test_mrr_movements_reconcile_on_the_sample(sample_warehouse, tmp_path):
     assert _reconcile(copy, tmp_path) == ("pass", 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fixture", sorted(BREAKING_FIXTURES))
 def test_mrr_movements_reconciliation_fails_on_a_fixture_that_breaks_it(
     sample_warehouse, tmp_path, fixture
@@ -154,6 +130,7 @@ def test_mrr_movements_reconciliation_fails_on_a_fixture_that_breaks_it(
     assert _reconcile(copy, tmp_path) == ("fail", failing_rows)
 
 
+@pytest.mark.slow
 def test_report_renders_non_empty_charts_in_headless_chromium(sample_warehouse, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -214,7 +191,7 @@ def test_report_without_a_warehouse_says_so(tmp_path, pipeline_env):
 
 
 def test_charts_count_their_marks_and_say_when_there_is_no_data():
-    from orchestration.services.svg_charts import _ticks, bar_chart, line_chart
+    from orchestration.report.charts import _ticks, bar_chart, line_chart
 
     empty = bar_chart("Nothing", ["2025-01"], {"new": [0.0]})
     assert 'data-marks="0"' in empty and "No data." in empty and "<svg" not in empty
@@ -224,3 +201,45 @@ def test_charts_count_their_marks_and_say_when_there_is_no_data():
     assert 'data-marks="3"' in movements and movements.count("<rect") == 3
     assert _ticks(-6532, 20860) == [-10000, 0, 10000, 20000, 30000]
     assert _ticks(0, 0.5) == [0, 0.1, 0.2, 0.3, 0.4, 0.5]
+
+
+@pytest.mark.slow
+def test_materializing_the_report_alone_takes_no_writer_lock(sample_warehouse, tmp_path):
+    """While another process holds the warehouse's writer lock (a run in progress), the report
+    asset alone still materializes: it reads the published file through the read-only resource."""
+    import subprocess
+    import sys
+
+    from orchestration.runtime import writer
+    from orchestration.settings import PROJECT_ROOT, Settings
+
+    path, env = sample_warehouse
+    lock = Settings.from_env({}, warehouse_path=str(path)).lock_path
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sys, time\nfrom pathlib import Path\nfrom orchestration.runtime import writer\n"
+            "with writer.hold(Path(sys.argv[1]), 'a run in progress'):\n"
+            "    print('held', flush=True)\n    time.sleep(600)\n"
+        ), str(lock)],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        report_only = (
+            "import dagster as dg\n"
+            "from orchestration.definitions import defs\n"
+            "job = defs().resolve_job_def('stigg_elt')\n"
+            "with dg.instance_for_test() as instance:\n"
+            "    result = job.execute_in_process(instance=instance, asset_selection=[dg.AssetKey(['analytics', 'report'])])\n"
+            "    print('materialized', [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()])\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", report_only],
+            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "materialized ['analytics/report']" in result.stdout
+        assert writer.is_held(lock)  # the other process held it throughout
+    finally:
+        holder.kill()
+        holder.wait()

@@ -15,24 +15,11 @@ import pytest
 
 from orchestration.definitions import defs
 from orchestration.defs.automation import SENSOR_NAME, STIGG_ELT_JOB
-from orchestration.defs.resources import PID_TAG, fail_dead_runs, process_tags
-from orchestration.services import writer_lock
-from orchestration.services.sample_export import ExportConfig, generate_export
+from orchestration.runtime import writer
+from orchestration.runtime.run_tags import PID_TAG, process_tags
 from orchestration.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT, Settings
-from tests.conftest import query
-
-
-def _copy_new_files(later: Path, export: Path) -> list[str]:
-    """Copy the files of `later` that `export` lacks (the next transfer); their paths, sorted."""
-    new = sorted(
-        p.relative_to(later).as_posix()
-        for p in later.rglob("*")
-        if p.is_file() and not (export / p.relative_to(later)).exists()
-    )
-    for relative in new:
-        (export / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(later / relative, export / relative)  # keeps mtime: the same fingerprint
-    return new
+from orchestration.synthetic.sample_export import ExportConfig, generate_export
+from tests.helpers import copy_new_files, query
 
 
 @pytest.fixture
@@ -66,7 +53,7 @@ def test_sensor_requests_one_run_per_new_transfer_and_the_run_lands_exactly_it(w
         assert job.execute_in_process(instance=instance, tags=requests[0].tags).success
         assert _tick(sensor, instance) == ([], "No new export files.")
 
-        new_files = _copy_new_files(later, export)
+        new_files = copy_new_files(later, export)
         assert new_files
         requests, cursor = _tick(sensor, instance)
         assert len(requests) == 1
@@ -90,7 +77,7 @@ def test_sensor_waits_while_a_run_holds_the_writer_lock_and_then_sees_the_files(
     sensor = defs().resolve_sensor_def(SENSOR_NAME)
     settings = Settings.from_env()
     with dg.instance_for_test() as instance:
-        with writer_lock.hold(settings.lock_path, "a run in another process"):
+        with writer.hold(settings.lock_path, "a run in another process"):
             requests, reason = _tick(sensor, instance)
             assert requests == [] and "in progress" in reason
         requests, _ = _tick(sensor, instance)
@@ -124,7 +111,7 @@ def test_a_run_whose_process_was_killed_is_failed_and_stops_blocking(watched):
             status=dg.DagsterRunStatus.STARTED,
             tags=process_tags(),  # this test's own process: alive
         )
-        assert fail_dead_runs(instance, found_by="test") == [dead.run_id]
+        assert writer.fail_dead_runs(instance, found_by="test") == [dead.run_id]
         assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
         assert instance.get_run_by_id(alive.run_id).status == dg.DagsterRunStatus.STARTED
         instance.report_run_failed(instance.get_run_by_id(alive.run_id))
@@ -146,23 +133,23 @@ def test_writer_lock_makes_a_second_holder_wait(tmp_path):
         [sys.executable, "-c", f"""
 import time
 from pathlib import Path
-from orchestration.services import writer_lock
-with writer_lock.hold(Path({str(lock)!r}), "first"):
+from orchestration.runtime import writer
+with writer.hold(Path({str(lock)!r}), "first"):
     print("held", flush=True)
     time.sleep(2)
 """],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert holder.stdout.readline().strip() == "held"
-    assert writer_lock.is_held(lock)
+    assert writer.is_held(lock)
     waited_for: list[str] = []
     started = time.monotonic()
-    with writer_lock.hold(lock, "second", on_wait=waited_for.append):
+    with writer.hold(lock, "second", on_wait=waited_for.append):
         waited = time.monotonic() - started
-        assert writer_lock.current_holder(lock) == "second"
+        assert writer.current_holder(lock) == "second"
     holder.wait(timeout=10)
     assert waited_for == ["first"] and waited > 0.5
-    assert not writer_lock.is_held(lock)
+    assert not writer.is_held(lock)
 
 
 @pytest.mark.slow
@@ -181,7 +168,7 @@ def test_the_daemon_starts_exactly_one_run_for_a_new_transfer(watched, tmp_path)
         env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert first.returncode == 0, first.stdout[-2000:]
-    new_files = _copy_new_files(later, export)
+    new_files = copy_new_files(later, export)
 
     daemon = subprocess.Popen(
         [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions",

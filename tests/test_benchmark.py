@@ -9,10 +9,10 @@ import sys
 import duckdb
 import pytest
 
-from orchestration.services.scale_export import Preset, generate_scale_export
 from orchestration.settings import PROJECT_ROOT
-from orchestration.stigg_spec import TABLES
-from tests.conftest import run_cli
+from orchestration.spec.tables import TABLES
+from orchestration.synthetic.scale_export import Preset, generate_scale_export
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.slow
 

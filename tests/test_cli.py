@@ -1,17 +1,22 @@
-"""The CLI's pure parts: argument parsing and the environment a run sees."""
+"""The CLI's pure parts: argument parsing, the settings a run sees, its config and tags."""
 
+import json
 import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from orchestration.cli import build_parser, run_environment, ui_command
+from orchestration.cli.main import build_parser, run_config, run_settings, run_tags, ui_command
+from orchestration.runtime.dbt_build import dbt_build_args
 from orchestration.settings import (
     DEFAULT_DAGSTER_HOME,
     DEFAULT_WAREHOUSE_PATH,
     SAMPLE_EXPORT_DIR,
     Settings,
+    dagster_home,
+    dbt_executable,
+    subprocess_environment,
 )
 
 
@@ -19,17 +24,47 @@ def test_flags_override_environment_variables():
     args = build_parser().parse_args(
         ["run", "--export-uri", "s3://b/p", "--warehouse-path", "x/w.duckdb"]
     )
-    env = run_environment(args, {"STIGG_EXPORT_URI": "/elsewhere", "DAGSTER_HOME": "/dh"})
-    assert env["STIGG_EXPORT_URI"] == "s3://b/p"
-    assert env["STIGG_WAREHOUSE_PATH"] == str(Path("x/w.duckdb").absolute())
-    assert env["DAGSTER_HOME"] == "/dh"
+    settings = run_settings(args, {"STIGG_EXPORT_URI": "/elsewhere"})
+    assert settings.export_uri == "s3://b/p"
+    assert settings.warehouse_path == Path("x/w.duckdb").absolute()
 
 
 def test_environment_variables_are_kept_without_flags():
     args = build_parser().parse_args(["run"])
-    env = run_environment(args, {"STIGG_EXPORT_URI": "/exports/stigg"})
-    assert env["STIGG_EXPORT_URI"] == "/exports/stigg"
-    assert env["DAGSTER_HOME"] == str(DEFAULT_DAGSTER_HOME)
+    settings = run_settings(args, {"STIGG_EXPORT_URI": "/exports/stigg"})
+    assert settings.export_uri == "/exports/stigg"
+    assert dagster_home({}) == DEFAULT_DAGSTER_HOME
+    assert dagster_home({"DAGSTER_HOME": "/dh"}) == Path("/dh")
+
+
+def test_flags_reach_the_run_as_resource_config_not_the_environment():
+    args = build_parser().parse_args(["run", "--warehouse-path", "x/w.duckdb"])
+    config = run_config(args)
+    path = str(Path("x/w.duckdb").absolute())
+    assert config["resources"] == {
+        "warehouse": {"config": {"warehouse_path": path}},
+        "published": {"config": {"warehouse_path": path}},
+    }
+    assert "resources" not in run_config(build_parser().parse_args(["run"]))
+
+
+def test_a_full_refresh_is_a_run_tag():
+    assert run_tags(build_parser().parse_args(["run", "--full-refresh"]))["stigg/full_refresh"] == (
+        "true"
+    )
+    tags = run_tags(build_parser().parse_args(["run"]))
+    assert "stigg/full_refresh" not in tags and tags["stigg/pid"] == str(os.getpid())
+
+
+def test_dbt_builds_the_working_copy_named_in_its_arguments():
+    settings = Settings.from_env({}, warehouse_path="/data/w.duckdb", duckdb_memory_limit="1GB")
+    args = dbt_build_args(settings, full_refresh=False)
+    assert args[:2] == ["build", "--vars"] and "--full-refresh" not in args
+    assert json.loads(args[2]) == {
+        "stigg_database_path": "/data/w.duckdb.build",
+        "stigg_duckdb_memory_limit": "1GB",
+    }
+    assert dbt_build_args(settings, full_refresh=True)[-1] == "--full-refresh"
 
 
 def test_safe_defaults():
@@ -61,6 +96,7 @@ def test_generate_requires_an_output_folder():
 
 
 def test_runs_find_dbt_beside_this_python_without_an_activated_venv():
-    env = run_environment(build_parser().parse_args(["run"]), {"PATH": "/usr/bin"})
+    assert dbt_executable() == str(Path(sys.executable).parent / "dbt")
+    env = subprocess_environment(Path("/dh"), {"PATH": "/usr/bin"})
     assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
-    assert env["PATH"].endswith("/usr/bin")
+    assert env["PATH"].endswith("/usr/bin") and env["DAGSTER_HOME"] == "/dh"

@@ -8,10 +8,9 @@ import yaml
 
 from orchestration.definitions import defs
 from orchestration.defs.automation import SCHEDULE_NAME, SENSOR_NAME, automation
-from orchestration.defs.resources import WAREHOUSE_POOL
 from orchestration.settings import DEFAULT_DAGSTER_HOME, AutomationSettings
-from orchestration.stigg_spec import TABLES
-from tests.test_analytics import ANALYTICS_MODELS
+from orchestration.spec.tables import TABLES
+from tests.helpers import ANALYTICS_MODELS
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +32,12 @@ def test_asset_keys_and_groups_run_raw_staging_stigg_publish(definitions):
         *(f"analytics/{model}" for model in ANALYTICS_MODELS),
         "analytics/report",
     }
-    assert set(groups) == {"raw", "staging", "stigg", "rejects", "analytics", "publish"}
+    assert groups["meta"] == {
+        "meta/landed_files",
+        "meta/dbt_processed_loads",
+        "meta/reconciliation",
+    }
+    assert set(groups) == {"raw", "staging", "stigg", "rejects", "meta", "analytics", "publish"}
 
 
 def test_lineage_runs_raw_to_staging_to_stigg_to_publish(definitions):
@@ -48,42 +52,34 @@ def test_lineage_runs_raw_to_staging_to_stigg_to_publish(definitions):
 def test_job_materializes_every_asset_in_one_process(definitions):
     job = definitions.resolve_job_def("stigg_elt")
     graph = definitions.resolve_asset_graph()
-    assert job.asset_layer.selected_asset_keys == set(graph.get_all_asset_keys())
+    assert job.asset_layer.selected_asset_keys == set(graph.materializable_asset_keys)
     # One process per run: the run, not each step, holds the warehouse's writer lock.
     assert job.executor_def.name == "in_process"
 
 
-def test_every_warehouse_writer_is_in_the_one_pool(definitions):
+def test_the_run_wide_lock_is_the_one_writer_mechanism(definitions):
     job = definitions.resolve_job_def("stigg_elt")
-    # The report reads the published file read-only, as an analyst does: no slot needed.
-    readers = {"analytics__report"}
+    nodes = job.graph.node_dict
+    # Every step that writes needs the writer resource, which holds the lock for the whole run.
     writers = {
-        node.name: node.definition.pool
-        for node in job.graph.node_dict.values()
-        if "stigg" in node.definition.required_resource_keys and node.name not in readers
+        name
+        for name, node in nodes.items()
+        if "warehouse" in node.definition.required_resource_keys
     }
-    assert all(job.graph.node_dict[name].definition.pool is None for name in readers)
-    # ... and the reconciliation check, which reads the working copy in the same run.
-    assert set(writers) == {
-        "raw_export",
-        "stigg_dbt_models",
-        "warehouse__published",
-        "raw_rows_reconcile",
-    }
-    assert set(writers.values()) == {WAREHOUSE_POOL}
-    # Nodes outside the pool (the freshness checks) never open the warehouse.
-    others = [n for n in job.graph.node_dict.values() if n.name not in writers.keys() | readers]
+    assert writers == {"raw_export", "stigg_dbt_models", "warehouse__published"}
+    # The report reads the published file read-only, as an analyst does: no lock.
+    assert nodes["analytics__report"].definition.required_resource_keys == {"published"}
+    # No pool: a pool limits steps on instances that configure one; the lock limits runs on any.
+    assert all(node.definition.pool is None for node in nodes.values())
+    # Steps that touch no warehouse (the freshness checks) need no resource at all.
+    others = [n for n in nodes.values() if n.name not in writers | {"analytics__report"}]
     assert others and all(not n.definition.required_resource_keys for n in others)
 
 
-def test_the_shipped_dagster_yaml_gives_the_pool_one_slot():
+def test_the_shipped_dagster_yaml_sets_no_pool_limit():
     config = yaml.safe_load((DEFAULT_DAGSTER_HOME / "dagster.yaml").read_text())
-    assert config["concurrency"]["pools"]["default_limit"] == 1
-    instance = dg.DagsterInstance.from_config(str(DEFAULT_DAGSTER_HOME))
-    try:
-        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
-    finally:
-        instance.dispose()
+    assert "concurrency" not in config
+    assert config["telemetry"] == {"enabled": False}
 
 
 def test_schedule_runs_the_job_daily_at_six_utc_by_default(definitions):
@@ -128,9 +124,11 @@ def test_dbt_tests_landing_checks_and_freshness_are_asset_checks(definitions):
         assert (f"raw/{t.model}", "freshness_check") in checks
     assert ("stigg/CUSTOMERS", "not_null_CUSTOMERS_ID") in checks
     assert ("stigg/CUSTOMERS", "unique_CUSTOMERS_ID") in checks
+    assert ("stigg/CUSTOMERS", "stigg_reconciles_with_raw_CUSTOMERS") in checks
+    assert ("stigg/USAGE_EVENTS", "USAGE_EVENTS_ENV_not_null") in checks
     assert (
-        "stigg/CUSTOMERS",
-        "stigg_reconciles_with_raw_CUSTOMERS_customers__ref_rejects_customers_",
+        "stigg/CUSTOMER_RESOURCES",
+        "unique_CUSTOMER_RESOURCES_ENVIRONMENT_ID_CUSTOMER_ID_RESOURCE_ID",
     ) in checks
 
 

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.stigg_spec import TABLES, environment_table_name
-from tests.conftest import query, run_cli
+from orchestration.spec.tables import TABLES
+from tests.helpers import query, run_cli, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -199,8 +199,7 @@ def test_usage_events_get_a_table_per_environment_with_hostile_ids_quoted(built)
         ("env-b", 2),  # taken from the usage_events_env-b folder
         (HOSTILE_ENV, 1),  # a repeated event is one row
     ]
-    hostile = environment_table_name(HOSTILE_ENV)
-    assert hostile == "USAGE_EVENTS_PROD___DROP_TABLE_STIGG_CUSTOMERS____"
+    hostile = "USAGE_EVENTS_PROD___DROP_TABLE_STIGG_CUSTOMERS____"
     assert query(warehouse, f'SELECT ID, ENVIRONMENT_ID FROM stigg."{hostile}"') == [
         ("e1", HOSTILE_ENV)
     ]
@@ -213,7 +212,10 @@ def test_usage_events_get_a_table_per_environment_with_hostile_ids_quoted(built)
 
 def test_every_documented_table_matches_the_doc_in_names_order_types_and_not_null(built):
     _, warehouse = built
-    environment_tables = [environment_table_name(HOSTILE_ENV), "USAGE_EVENTS_ENV_B"]
+    environment_tables = [
+        "USAGE_EVENTS_PROD___DROP_TABLE_STIGG_CUSTOMERS____",
+        "USAGE_EVENTS_ENV_B",
+    ]
     expected_tables = {t.name for t in TABLES} | set(environment_tables)
     tables = {
         r[0]
@@ -271,25 +273,9 @@ def test_environments_that_map_to_one_name_are_an_error_naming_both(tmp_path):
     assert not (tmp_path / "w.duckdb").exists()  # nothing was published
 
 
-def test_python_and_sql_name_environment_tables_alike():
-    ids = ["4f1c2d3e-aa00-4b5c", HOSTILE_ENV, "Straße ünïcode", "a b\tc", "ALREADY_OK_1"]
-    with duckdb.connect() as con:
-        for environment_id in ids:
-            sql = con.execute(
-                "SELECT 'USAGE_EVENTS_' || upper(regexp_replace(?, '[^A-Za-z0-9_]', '_', 'g'))",
-                [environment_id],
-            ).fetchone()[0]
-            assert sql == environment_table_name(environment_id)
-
-
 def test_dbt_tests_fail_on_a_warehouse_that_breaks_them(built, tmp_path):
     """Drop two customers and duplicate a third in a copy: reconciliation and unique must fail."""
-    import os
     import shutil
-    import subprocess
-    import sys
-
-    from orchestration.settings import DBT_DATABASE_ENV, DBT_PROJECT_DIR, PROJECT_ROOT
 
     _, warehouse = built
     broken = tmp_path / "broken.duckdb"
@@ -299,12 +285,7 @@ def test_dbt_tests_fail_on_a_warehouse_that_breaks_them(built, tmp_path):
         con.execute(
             """INSERT INTO stigg."CUSTOMERS" SELECT * FROM stigg."CUSTOMERS" WHERE ID = 'c-upd'"""
         )
-    result = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "dbt"), "--no-use-colors", "test", "--select", "CUSTOMERS",
-         "--profiles-dir", str(PROJECT_ROOT), "--target-path", str(tmp_path / "target")],
-        cwd=DBT_PROJECT_DIR, env={**os.environ, DBT_DATABASE_ENV: str(broken)},
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    result = run_dbt(["test", "--select", "CUSTOMERS"], broken, tmp_path)
     assert result.returncode == 1
     assert "FAIL 1 stigg_reconciles_with_raw_CUSTOMERS" in result.stdout
     assert "FAIL 1 unique_CUSTOMERS_ID" in result.stdout

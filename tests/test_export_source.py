@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from orchestration.services.export_source import ExportSource, parse_export_path
+from orchestration.runtime.sources.export import ExportSource, parse_export_path
 
 
 def test_parses_the_documented_layout():

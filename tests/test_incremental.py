@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.services.scale_export import Preset, generate_scale_export
 from orchestration.settings import PROJECT_ROOT
-from tests.conftest import query, run_cli, table_checksums
+from orchestration.synthetic.scale_export import Preset, generate_scale_export
+from tests.helpers import query, run_cli, table_checksums
 
 pytestmark = pytest.mark.slow
 

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.services.sample_export import ExportConfig, generate_export
 from orchestration.settings import PROJECT_ROOT
-from tests.conftest import run_cli, table_checksums
-from tests.test_automation import _copy_new_files
+from orchestration.synthetic.sample_export import ExportConfig, generate_export
+from tests.helpers import copy_new_files, run_cli, table_checksums
 
 pytestmark = pytest.mark.slow
 
@@ -101,7 +100,7 @@ def test_twenty_kills_never_change_the_published_state_and_the_last_run_equals_a
     assert run_cli(["run"], pipeline_env).returncode == 0
     published_states = [table_checksums(warehouse)]  # two transfers
     assert published_states[0] != clean
-    _copy_new_files(full, export)  # transfers three and four arrive
+    copy_new_files(full, export)  # transfers three and four arrive
 
     rng = random.Random(SEED)
     plan = ["landing", "dbt", "publishing"] * KILLS

@@ -16,10 +16,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.services.sample_export import ExportConfig, generate_export
 from orchestration.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
-from tests.conftest import query, run_cli
-from tests.test_automation import _copy_new_files
+from orchestration.synthetic.sample_export import ExportConfig, generate_export
+from tests.helpers import copy_new_files, query, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +56,7 @@ def published_export(tmp_path, pipeline_env):
     pipeline_env["STIGG_EXPORT_URI"] = str(export)
     first = run_cli(["run"], pipeline_env)
     assert first.returncode == 0, first.stdout[-3000:]
-    new_files = _copy_new_files(later, export)
+    new_files = copy_new_files(later, export)
     return pipeline_env, new_files
 
 

@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
-from orchestration.services.sample_export import ExportConfig, generate_export
-from orchestration.stigg_spec import TABLES
-from tests.conftest import SAMPLE_EXPORT, query, run_cli
+from orchestration.spec.tables import TABLES
+from orchestration.synthetic.sample_export import ExportConfig, generate_export
+from tests.helpers import SAMPLE_EXPORT, query, run_cli
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.services import raw_loader, warehouse
-from orchestration.services.export_source import ExportSource
-from orchestration.stigg_spec import TABLES
+from orchestration.runtime import landing as file_landing
+from orchestration.runtime.engines import duckdb as engine
+from orchestration.runtime.sources.export import ExportSource
+from orchestration.spec.tables import TABLES
 
 
 def _parquet(path: Path, select_sql: str) -> None:
@@ -33,15 +34,16 @@ class Landing:
     def __init__(self, tmp_path: Path):
         self.export = tmp_path / "export"
         self.export.mkdir()
-        self.con = warehouse.connect(tmp_path / "w.duckdb")
-        raw_loader.ensure_schema(self.con, [t.model for t in TABLES])
+        self.con = engine.connect(tmp_path / "w.duckdb")
+        self.raw = engine.DuckDBRaw(self.con)
+        self.raw.ensure_schema([t.model for t in TABLES])
         self.loads = 0
 
-    def land(self, model: str = "customers") -> raw_loader.ModelLanding:
+    def land(self, model: str = "customers") -> file_landing.ModelLanding:
         self.loads += 1
         files, _ = ExportSource(str(self.export)).scan()
-        return raw_loader.land_model(
-            self.con, model, [f for f in files if f.model == model], f"load-{self.loads}"
+        return file_landing.land_model(
+            self.raw, model, [f for f in files if f.model == model], f"load-{self.loads}"
         )
 
     def rows(self, sql: str) -> list[tuple]:

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.services import raw_loader, warehouse
-from orchestration.services.export_source import ExportSource
-from orchestration.services.sample_export import (
+from orchestration.runtime import landing
+from orchestration.runtime.engines import duckdb as engine
+from orchestration.runtime.sources.export import ExportSource
+from orchestration.spec.tables import TABLES
+from orchestration.synthetic.sample_export import (
     ADDED_LATER_COLUMN,
     ExportConfig,
     generate_export,
 )
-from orchestration.stigg_spec import TABLES
-from tests.conftest import SAMPLE_EXPORT
+from tests.helpers import SAMPLE_EXPORT
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -43,12 +44,11 @@ def landed_sample(tmp_path_factory):
     files, skipped = ExportSource(str(SAMPLE_EXPORT)).scan()
     assert skipped == []
     path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
-    con = warehouse.connect(path)
-    raw_loader.ensure_schema(con, [t.model for t in TABLES])
+    con = engine.connect(path)
+    raw = engine.DuckDBRaw(con)
+    raw.ensure_schema([t.model for t in TABLES])
     for t in TABLES:
-        result = raw_loader.land_model(
-            con, t.model, [f for f in files if f.model == t.model], "test"
-        )
+        result = landing.land_model(raw, t.model, [f for f in files if f.model == t.model], "test")
         assert result.failed == []
     yield con, files
     con.close()

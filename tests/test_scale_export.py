@@ -9,8 +9,8 @@ import re
 import duckdb
 import pytest
 
-from orchestration.services.scale_export import PRESETS, Preset, ProgressBar, generate_scale_export
-from orchestration.stigg_spec import TABLES, TABLES_BY_NAME, reference_target
+from orchestration.spec.tables import TABLES, TABLES_BY_NAME, reference_target
+from orchestration.synthetic.scale_export import PRESETS, Preset, ProgressBar, generate_scale_export
 
 PRESET = Preset(customers=80, usage_events=4_000, transfers=5)
 FILE_NAME = re.compile(r"^[a-z_]+/dt=\d{4}-\d{2}-\d{2}/\d{4}_\d{14}\.parquet$")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.services.sample_export import ExportConfig, generate_export
 from orchestration.settings import DBT_PROJECT_DIR
-from tests.conftest import run_cli
+from orchestration.synthetic.sample_export import ExportConfig, generate_export
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.slow
 

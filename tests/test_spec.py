@@ -7,16 +7,15 @@ import re
 import pytest
 import yaml
 
-from orchestration import dbt_codegen
-from orchestration.stigg_spec import (
+from orchestration.spec import dbt_files
+from orchestration.spec.tables import (
     FOREIGN_KEYS_HOLD,
     TABLES,
     TABLES_BY_NAME,
-    environment_table_name,
     model_for_folder,
     reference_target,
 )
-from tests.conftest import SHARED_DIR
+from tests.helpers import SHARED_DIR
 
 DOC = SHARED_DIR / "stigg-docs" / "warehouse-schema.txt"
 
@@ -109,7 +108,7 @@ def test_keys_and_references_resolve():
             assert parent_column in parent.column_names
 
 
-def test_whole_number_and_decimal_types():
+def test_whole_number_and_decimal_types_are_the_dbt_projects():
     customers = TABLES_BY_NAME["CUSTOMERS"]
     assert customers.warehouse_type(customers.column("DEFAULT_PAYMENT_EXPIRATION_YEAR")) == "BIGINT"
     prices = TABLES_BY_NAME["PRICES"]
@@ -126,19 +125,14 @@ def test_folders_map_to_models():
     assert model_for_folder("invoices") is None
 
 
-def test_environment_table_names_are_safe_identifiers():
-    assert environment_table_name("4f1c2d3e-aa00-4b5c-9d8e-000000000001") == (
-        "USAGE_EVENTS_4F1C2D3E_AA00_4B5C_9D8E_000000000001"
-    )
-    assert environment_table_name('x"; DROP TABLE t; --') == "USAGE_EVENTS_X___DROP_TABLE_T____"
-
-
 def test_rendered_dbt_files_are_current():
-    assert dbt_codegen.stale_files() == [], "run `uv run stigg-warehouse codegen`"
+    assert dbt_files.stale_files() == [], "run `uv run stigg-warehouse codegen`"
 
 
 def test_contract_has_not_null_for_every_mandatory_column():
-    models = {m["name"]: m for m in yaml.safe_load(dbt_codegen.stigg_yml())["models"]}
+    models = {
+        t.name: yaml.safe_load(dbt_files.documented_table_yml(t))["models"][0] for t in TABLES
+    }
     for table in TABLES:
         columns = {c["name"]: c for c in models[table.name]["columns"]}
         for column in table.columns:

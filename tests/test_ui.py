@@ -17,8 +17,8 @@ import dagster as dg
 import pytest
 
 from orchestration.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
-from orchestration.stigg_spec import TABLES
-from tests.conftest import free_port
+from orchestration.spec.tables import TABLES
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.slow
 

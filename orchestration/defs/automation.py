@@ -6,16 +6,17 @@ import warnings
 import dagster as dg
 
 from orchestration.defs.landing import RAW_FRESHNESS_CHECKS
-from orchestration.defs.resources import UNFINISHED_STATUSES, fail_dead_runs
-from orchestration.services import raw_loader, warehouse, writer_lock
-from orchestration.services.export_source import ExportFile, ExportSource
+from orchestration.runtime import landing, writer
+from orchestration.runtime.engines import duckdb as engine
+from orchestration.runtime.sources.export import ExportFile, ExportSource
 from orchestration.settings import AutomationSettings, Settings
 
 STIGG_ELT_JOB = "stigg_elt"
 SCHEDULE_NAME = "stigg_elt_daily"
 SENSOR_NAME = "stigg_export_new_files"
-
-_IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, *UNFINISHED_STATUSES]
+# A file the published manifest has recorded in any status is not new to the sensor: a failed
+# file is retried by the next run that something else starts, not by a run of its own.
+_SEEN_STATUSES = ("landed", "failed", "changed")
 
 
 def _schedule_status(enabled: bool) -> dg.DefaultScheduleStatus:
@@ -30,7 +31,7 @@ def new_files_run_key(files: list[ExportFile]) -> str:
     """One key per set of new files: the same set never starts a second run."""
     digest = hashlib.sha256()
     for f in sorted(files, key=lambda f: f.path):
-        digest.update(f"{f.path}\0{raw_loader.manifest_fingerprint(f)}\n".encode())
+        digest.update(f"{f.path}\0{f.version}\n".encode())
     return f"new-files-{digest.hexdigest()[:32]}"
 
 
@@ -39,8 +40,8 @@ def files_not_yet_published(source: ExportSource, settings: Settings) -> list[Ex
     files, _ = source.scan()
     if not settings.warehouse_path.exists():
         return files
-    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
-        return raw_loader.unrecorded_files(con, files)
+    with engine.connect(settings.warehouse_path, read_only=True) as con:
+        return landing.unrecorded_files(engine.DuckDBRaw(con), files, statuses=_SEEN_STATUSES)
 
 
 @dg.definitions
@@ -50,6 +51,7 @@ def automation() -> dg.Definitions:
     stigg_elt = dg.define_asset_job(
         STIGG_ELT_JOB,
         selection=dg.AssetSelection.all(),
+        executor_def=dg.in_process_executor,
         description=(
             "Land new export files, build the dbt project with its tests, publish the warehouse."
         ),
@@ -80,16 +82,12 @@ def automation() -> dg.Definitions:
     )
     def new_export_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         settings = Settings.from_env()
-        fail_dead_runs(context.instance, found_by=f"sensor {SENSOR_NAME}")
-        in_flight = context.instance.get_run_ids(
-            filters=dg.RunsFilter(statuses=_IN_FLIGHT), limit=1
-        )
-        if in_flight or writer_lock.is_held(settings.lock_path):
+        busy = writer.busy_reason(context.instance, settings, found_by=f"sensor {SENSOR_NAME}")
+        if busy:
             return dg.SkipReason(
-                "A run is queued or in progress; files that arrive meanwhile are requested "
-                "when it has published."
+                f"{busy}; files that arrive meanwhile are requested when it has published."
             )
-        source = ExportSource(settings.export_uri)
+        source = ExportSource(settings.export_uri, endpoint_url=settings.s3_endpoint_url)
         if not source.exists():
             return dg.SkipReason(f"The export location does not exist: {settings.export_uri}")
         new_files = files_not_yet_published(source, settings)

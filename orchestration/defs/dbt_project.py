@@ -1,11 +1,18 @@
-"""The dbt project, as dagster-dbt sees it."""
+"""The dbt project, as dagster-dbt sees it.
+
+Loading it does no work beyond Dagster's own development convention: under `dagster dev`,
+`prepare_if_dev()` parses the project. Everywhere else the project is prepared explicitly, before
+the definitions load: by `stigg-warehouse run` and `stigg-warehouse ui` (`prepare()`), in CI
+(`dagster-dbt project prepare-and-package`), and by the tests' session fixture.
+"""
 
 from dagster_dbt import DbtProject
 
-from orchestration.services.build_state import dbt_project_files
+from orchestration.runtime.build_state import dbt_project_files
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 stigg_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=PROJECT_ROOT)
+stigg_dbt_project.prepare_if_dev()
 
 
 def manifest_is_stale() -> bool:
@@ -17,6 +24,9 @@ def manifest_is_stale() -> bool:
     return any(path.stat().st_mtime > parsed_at for path in dbt_project_files())
 
 
-stigg_dbt_project.prepare_if_dev()
-if manifest_is_stale():
-    stigg_dbt_project.preparer.prepare(stigg_dbt_project)  # `dbt parse`: a few seconds
+def prepare() -> bool:
+    """`dbt parse` when the manifest is missing or stale (a few seconds); whether it ran."""
+    if not manifest_is_stale():
+        return False
+    stigg_dbt_project.preparer.prepare(stigg_dbt_project)
+    return True

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import dagster as dg
 
-from orchestration.defs.resources import WAREHOUSE_POOL, StiggWarehouseResource
-from orchestration.services import raw_loader, warehouse
-from orchestration.services.export_source import ExportSource
+from orchestration.defs.resources import StiggWarehouse
+from orchestration.runtime import landing
+from orchestration.runtime.engines import duckdb as engine
+from orchestration.runtime.sources.export import ExportSource
 from orchestration.settings import AutomationSettings
-from orchestration.stigg_spec import TABLES
+from orchestration.spec.tables import TABLES
 
 FILES_READABLE_CHECK = "files_readable"
 FILES_UNCHANGED_CHECK = "files_unchanged"
@@ -18,6 +19,10 @@ FILES_UNCHANGED_CHECK = "files_unchanged"
 
 def raw_asset_key(model: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", model])
+
+
+# meta.landed_files, which landing writes and the incremental dbt models read (a dbt source).
+MANIFEST_KEY = dg.AssetKey(["meta", "landed_files"])
 
 
 def _raw_specs() -> list[dg.AssetSpec]:
@@ -33,7 +38,7 @@ def _raw_specs() -> list[dg.AssetSpec]:
             ),
             skippable=True,
             metadata={
-                "dagster/table_name": raw_loader.raw_table(t.model).replace('"', ""),
+                "dagster/table_name": engine.raw_table(t.model).replace('"', ""),
                 "dagster/column_schema": dg.TableSchema(
                     columns=[
                         *(
@@ -46,7 +51,7 @@ def _raw_specs() -> list[dg.AssetSpec]:
                         ),
                         *(
                             dg.TableColumn(name, type_, description="lineage")
-                            for name, type_ in raw_loader.LINEAGE_COLUMNS.items()
+                            for name, type_ in engine.LINEAGE_COLUMNS.items()
                         ),
                     ]
                 ),
@@ -54,6 +59,22 @@ def _raw_specs() -> list[dg.AssetSpec]:
         )
         for t in TABLES
     ]
+
+
+# The manifest, as the graph names it: raw_export writes it in the same transactions as the
+# files' rows (so it is not an output of its own that a run could skip), and the incremental
+# dbt models read it as a source.
+manifest = dg.AssetSpec(
+    key=MANIFEST_KEY,
+    group_name="meta",
+    kinds={"duckdb"},
+    description=(
+        "The manifest: one row per export file landed (path, model, dt, transfer time, format, "
+        "size, fingerprint, rows, load id), and one per failed or changed file, with the reason. "
+        "Landing (raw_export) writes it in the same transaction as the file's rows."
+    ),
+    metadata={"dagster/table_name": engine.MANIFEST_TABLE},
+)
 
 
 def _raw_check_specs() -> list[dg.AssetCheckSpec]:
@@ -103,39 +124,37 @@ RAW_FRESHNESS_CHECKS = raw_freshness_checks(AutomationSettings.from_env())
     specs=_raw_specs(),
     check_specs=_raw_check_specs(),
     can_subset=True,
-    pool=WAREHOUSE_POOL,
 )
-def raw_export(context: dg.AssetExecutionContext, stigg: StiggWarehouseResource) -> Iterator:
-    settings = stigg.settings()
-    source = ExportSource(settings.export_uri)
+def raw_export(context: dg.AssetExecutionContext, warehouse: StiggWarehouse) -> Iterator:
+    settings = warehouse.settings()
+    source = ExportSource(settings.export_uri, endpoint_url=settings.s3_endpoint_url)
     files, skipped = source.scan()
     for path in skipped:
         context.log.warning(f"Skipped {path.path}: {path.reason}")
     selected = [t.model for t in TABLES if raw_asset_key(t.model) in context.selected_asset_keys]
 
-    with warehouse.connect(settings.build_path, memory_limit=settings.duckdb_memory_limit) as con:
+    with engine.connect(settings.build_path, memory_limit=settings.duckdb_memory_limit) as con:
         if source.is_remote:
             con.register_filesystem(source.fs)
-        raw_loader.ensure_schema(con, [t.model for t in TABLES])
+        raw = engine.DuckDBRaw(con)
+        raw.ensure_schema([t.model for t in TABLES])
         for model in selected:
-            landing = raw_loader.land_model(
-                con, model, [f for f in files if f.model == model], load_id=context.run_id
+            landed = landing.land_model(
+                raw, model, [f for f in files if f.model == model], load_id=context.run_id
             )
-            row_count, newest_transfer = con.execute(
-                f"SELECT count(*), max(_stigg_transfer_at) FROM {raw_loader.raw_table(model)}"
-            ).fetchone()
-            for failure in landing.failed:
+            row_count, newest_transfer = raw.table_summary(model)
+            for failure in landed.failed:
                 context.log.error(f"Could not land {failure.path}: {failure.reason}")
-            for path in landing.changed:
+            for path in landed.changed:
                 context.log.warning(f"{path} changed after it was landed; not loaded again")
             key = raw_asset_key(model)
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={
-                    "files_landed": len(landing.files_landed),
-                    "rows_landed": landing.rows_landed,
-                    "files_failed": len(landing.failed),
-                    "files_already_landed": landing.already_landed,
+                    "files_landed": len(landed.files_landed),
+                    "rows_landed": landed.rows_landed,
+                    "files_failed": len(landed.failed),
+                    "files_already_landed": landed.already_landed,
                     "dagster/row_count": row_count,
                     # What the freshness check reads: the newest transfer, not the landing time.
                     # 1 s after the epoch stands for "never" (0 would count as unset).
@@ -147,27 +166,27 @@ def raw_export(context: dg.AssetExecutionContext, stigg: StiggWarehouseResource)
             yield dg.AssetCheckResult(
                 asset_key=key,
                 check_name=FILES_READABLE_CHECK,
-                passed=not landing.failed,
+                passed=not landed.failed,
                 severity=dg.AssetCheckSeverity.ERROR,
                 description=(
-                    "; ".join(f"{f.path}: {f.reason}" for f in landing.failed)
+                    "; ".join(f"{f.path}: {f.reason}" for f in landed.failed)
                     or "every new file landed"
                 ),
                 metadata={
-                    "failed_files": [f.path for f in landing.failed],
-                    "reasons": [f.reason for f in landing.failed],
+                    "failed_files": [f.path for f in landed.failed],
+                    "reasons": [f.reason for f in landed.failed],
                 },
             )
             yield dg.AssetCheckResult(
                 asset_key=key,
                 check_name=FILES_UNCHANGED_CHECK,
-                passed=not landing.changed,
+                passed=not landed.changed,
                 severity=dg.AssetCheckSeverity.WARN,
-                description="; ".join(landing.changed) or "no landed file has changed",
-                metadata={"changed_files": landing.changed},
+                description="; ".join(landed.changed) or "no landed file has changed",
+                metadata={"changed_files": landed.changed},
             )
 
 
 @dg.definitions
-def landing() -> dg.Definitions:
-    return dg.Definitions(assets=[raw_export], asset_checks=RAW_FRESHNESS_CHECKS)
+def raw_layer() -> dg.Definitions:
+    return dg.Definitions(assets=[raw_export, manifest], asset_checks=RAW_FRESHNESS_CHECKS)

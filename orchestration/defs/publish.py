@@ -3,9 +3,9 @@
 import dagster as dg
 
 from orchestration.defs.landing import RAW_ASSET_KEYS
-from orchestration.defs.resources import WAREHOUSE_POOL, StiggWarehouseResource
+from orchestration.defs.resources import StiggWarehouse
 from orchestration.defs.transform import stigg_dbt_models
-from orchestration.services import warehouse
+from orchestration.runtime.engines import duckdb as engine
 
 
 @dg.asset(
@@ -13,15 +13,14 @@ from orchestration.services import warehouse
     group_name="publish",
     kinds={"duckdb"},
     deps=[*stigg_dbt_models.keys, *RAW_ASSET_KEYS],
-    pool=WAREHOUSE_POOL,
     description=(
         "The published warehouse at STIGG_WAREHOUSE_PATH: a checkpointed copy of the run's "
         "working copy, renamed into place once every build of the run has succeeded. A run "
         "with nothing new skips dbt, and Dagster skips publishing with it."
     ),
 )
-def published_warehouse(stigg: StiggWarehouseResource) -> dg.MaterializeResult:
-    result = warehouse.publish(stigg.settings())
+def published_warehouse(warehouse: StiggWarehouse) -> dg.MaterializeResult:
+    result = engine.publish(warehouse.settings())
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result.path)),

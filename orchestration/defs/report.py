@@ -3,8 +3,8 @@
 import dagster as dg
 
 from orchestration.defs.publish import published_warehouse
-from orchestration.defs.resources import StiggWarehouseResource
-from orchestration.services.report import write_report
+from orchestration.defs.resources import PublishedWarehouse
+from orchestration.report.page import write_report
 
 
 @dg.asset(
@@ -16,15 +16,14 @@ from orchestration.services.report import write_report
         "The analytics report (`stigg-warehouse report`): one self-contained HTML page with MRR "
         "and its movements, subscriptions by plan and status, daily usage, the utilisation "
         "distribution and the customers closest to their limits. It reads the published "
-        "warehouse read-only, so it needs no writer slot."
+        "warehouse read-only, as an analyst does: it never takes the writer lock."
     ),
 )
-def analytics_report(stigg: StiggWarehouseResource) -> dg.MaterializeResult:
-    settings = stigg.settings()
-    report = write_report(settings.warehouse_path, settings.report_path)
+def analytics_report(published: PublishedWarehouse) -> dg.MaterializeResult:
+    report = write_report(published.path, published.report_path)
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(settings.report_path)),
+            "path": dg.MetadataValue.path(str(published.report_path)),
             "charts": report.charts,
             "charts_with_data": report.charts_with_data,
             "environments": report.environments,

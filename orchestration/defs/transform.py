@@ -1,23 +1,16 @@
-"""Groups `staging` and `stigg`: the dbt project, built into the run's working copy."""
+"""The dbt project's models as assets (groups staging, stigg, rejects, meta, analytics), built
+into the run's working copy."""
 
-import os
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt_project import stigg_dbt_project
-from orchestration.defs.resources import (
-    WAREHOUSE_POOL,
-    StiggWarehouseResource,
-    is_full_refresh,
-)
-from orchestration.services import build_state, warehouse
-from orchestration.settings import DBT_DATABASE_ENV, DUCKDB_MEMORY_LIMIT_ENV
-
-ROW_COUNT_LOG_PREFIX = "stigg_row_count="
+from orchestration.defs.resources import StiggWarehouse, is_full_refresh
+from orchestration.runtime import build_state, dbt_build
+from orchestration.runtime.engines import duckdb as engine
 
 
 class StiggDbtTranslator(DagsterDbtTranslator):
@@ -25,7 +18,7 @@ class StiggDbtTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey(["raw", dbt_resource_props["name"]])
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
         return dg.AssetKey(
             [
                 dbt_resource_props["schema"],
@@ -66,59 +59,56 @@ def _is_not_null(column: Mapping[str, Any]) -> bool:
     return any(c.get("type") == "not_null" for c in column.get("constraints", []))
 
 
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """Variables for the dbt subprocess, which copies os.environ when it starts."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 @dbt_assets(
     manifest=stigg_dbt_project.manifest_path,
     project=stigg_dbt_project,
     dagster_dbt_translator=StiggDbtTranslator(),
-    pool=WAREHOUSE_POOL,
 )
 def stigg_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, stigg: StiggWarehouseResource
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: StiggWarehouse
 ) -> Iterator:
-    settings = stigg.settings()
+    settings = warehouse.settings()
+    full_refresh = is_full_refresh(context.run)
     # Only a build of every model records its input, and only then can the next one be skipped.
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
-    with warehouse.connect(settings.build_path, read_only=True) as con:
-        fingerprint = build_state.input_fingerprint(con)
-        built = build_state.recorded_fingerprint(con)
-    # Skipping dbt skips publishing too (Dagster skips what depends on a skipped step), so skip
-    # only when the published file is this build: not after a run that was killed before it
-    # published.
-    published = build_state.file_fingerprint(settings.warehouse_path)
-    if whole_project and fingerprint == built == published and not is_full_refresh(context.run):
+    with engine.connect(settings.build_path, read_only=True) as con:
+        unchanged, fingerprint = build_state.is_published_build(con, settings.warehouse_path)
+    if whole_project and unchanged and not full_refresh:
         context.log.info(
             "Nothing new since the published build (export files and dbt project): dbt skipped"
         )
         return
-    with _environment(
-        **{
-            DBT_DATABASE_ENV: str(settings.build_path),
-            DUCKDB_MEMORY_LIMIT_ENV: settings.duckdb_memory_limit,
-        }
-    ):
-        full_refresh = ["--full-refresh"] if is_full_refresh(context.run) else []
-        invocation = dbt.cli(["build", *full_refresh], context=context, raise_on_error=False)
-    row_counts: dict[str, int] = {}
+    invocation = dbt.cli(
+        dbt_build.dbt_build_args(settings, full_refresh=full_refresh),
+        context=context,
+        raise_on_error=False,
+    )
+    yield from _events_with_metadata(context, invocation)
+    if not invocation.is_successful():
+        raise dg.Failure(
+            description=dbt_build.failure_description(invocation.get_artifact("run_results.json")),
+            metadata={"dbt_exit_code": invocation.process.returncode},
+        )
+    if whole_project:
+        with engine.connect(settings.build_path) as con:
+            build_state.record_fingerprint(con, fingerprint)
+
+
+def _events_with_metadata(context: dg.AssetExecutionContext, invocation) -> Iterator:
+    """dagster-dbt's events, with the row counts (and USAGE_EVENTS' per-environment tables) that
+    the project's macros log as each model is built: the working copy stays dbt's alone."""
+    extra: dict[str, dict[str, Any]] = {}
     for dbt_event in invocation.stream_raw_events():
-        unique_id = dbt_event.raw_event["data"].get("node_info", {}).get("unique_id")
-        row_count = _reported_row_count(dbt_event.raw_event)
+        node = dbt_build.node_of(dbt_event.raw_event)
+        row_count = dbt_build.reported_row_count(dbt_event.raw_event)
+        environment_tables = dbt_build.reported_environment_tables(dbt_event.raw_event)
         if row_count is not None:
-            row_counts[unique_id] = row_count
+            extra.setdefault(node, {})["dagster/row_count"] = row_count
+            continue
+        if environment_tables is not None:
+            extra.setdefault(node, {})["environment_tables"] = dg.MetadataValue.json(
+                environment_tables
+            )
             continue
         for event in dbt_event.to_default_asset_events(
             manifest=invocation.manifest,
@@ -127,36 +117,20 @@ def stigg_dbt_models(
             target_path=invocation.target_path,
             project=invocation.project,
         ):
-            if isinstance(event, dg.Output) and unique_id in row_counts:
-                event = event.with_metadata(
-                    {**event.metadata, "dagster/row_count": row_counts[unique_id]}
-                )
+            if isinstance(event, dg.Output) and node in extra:
+                event = event.with_metadata({**event.metadata, **extra.pop(node)})
             yield event
-    if invocation.is_successful() and whole_project:
-        with warehouse.connect(settings.build_path) as con:
-            build_state.record_fingerprint(con, fingerprint)
-    else:
-        errors = _dbt_errors(invocation.get_artifact("run_results.json"))
-        raise dg.Failure(
-            description="\n".join(
-                ["dbt build failed (failed checks are listed with this run's checks)", *errors]
-            ),
-            metadata={"dbt_exit_code": invocation.process.returncode},
-        )
 
 
-def _dbt_errors(run_results: Mapping[str, Any]) -> list[str]:
-    """The nodes that dbt could not build, each with dbt's message."""
-    return [
-        f"{result['unique_id']}: {(result.get('message') or '').strip()}"
-        for result in run_results.get("results", [])
-        if result.get("status") == "error"
-    ]
-
-
-def _reported_row_count(raw_event: Mapping[str, Any]) -> int | None:
-    """The count that macros/stigg_report_row_count.sql logged, if this event is that log line."""
-    info = raw_event["info"]
-    if info["name"] != "JinjaLogInfo" or not info["msg"].startswith(ROW_COUNT_LOG_PREFIX):
-        return None
-    return int(info["msg"].removeprefix(ROW_COUNT_LOG_PREFIX))
+# meta.dbt_processed_loads: which loads each incremental table has taken in. dbt writes it (the
+# project's on-run-start hook creates it, the incremental models' post-hooks fill it) and reads
+# it as a source; this spec names it in the graph.
+processed_loads = dg.AssetSpec(
+    key=["meta", "dbt_processed_loads"],
+    group_name="meta",
+    kinds={"dbt", "duckdb"},
+    description=(
+        "Which loads (landing runs) each incremental table has taken in: written by the dbt "
+        "project's hooks (macros/stigg/incremental.sql) as each incremental model is built."
+    ),
+)

@@ -1,0 +1,46 @@
+{#-
+    One documented table's raw rows, accounted for (a row of meta.reconciliation):
+
+        raw rows = rows in the documented table + versions superseded by a newer one of their
+                   record + identical repeats of a version + rows rejected (rejects.<model>)
+
+    A repeat has the same key and the same documented content as another staged row; a
+    superseded row is a distinct older version. Rows whose key is NULL are all rejected. The test
+    stigg_reconciles_with_raw on each documented table fails when its row does not balance.
+-#}
+{% macro stigg_table_reconciliation(table_name) %}
+{%- set table = stigg_table(table_name) -%}
+{%- set model = table_name | lower -%}
+{%- set key = stigg_key_tuple(table.key) -%}
+{%- set key_present = 'not ' ~ stigg_key_is_null(table.key) -%}
+select
+    '{{ table_name }}' as table_name,
+    raw.raw_rows,
+    staged.staged_rows,
+    documented.current_rows,
+    staged.distinct_versions - staged.distinct_keys as superseded_rows,
+    staged.keyed_rows - staged.distinct_versions as repeated_rows,
+    rejected.rejected_rows,
+    documented.current_rows + staged.keyed_rows - staged.distinct_keys + rejected.rejected_rows
+        as accounted_rows,
+    staged.distinct_keys,
+    rejected.rejected_keys
+from
+    (select count(*) as raw_rows from {{ source('stigg_raw', model) }}) as raw,
+    (
+        select
+            count(*) as staged_rows,
+            count(*) filter (where {{ key_present }}) as keyed_rows,
+            count(distinct {{ key }}) filter (where {{ key_present }}) as distinct_keys,
+            count(distinct {{ stigg_row_value([key, stigg_row_hash(table)]) }})
+                filter (where {{ key_present }}) as distinct_versions
+        from {{ ref('stg_stigg__' ~ model) }}
+    ) as staged,
+    (select count(*) as current_rows from {{ ref(table_name) }}) as documented,
+    (
+        select
+            count(*) as rejected_rows,
+            count(distinct {{ key }}) filter (where {{ key_present }}) as rejected_keys
+        from {{ ref('rejects_' ~ model) }}
+    ) as rejected
+{% endmacro %}

@@ -1,0 +1,20 @@
+{#- Every USAGE_EVENTS_<ENV> table has a value in each mandatory column of USAGE_EVENTS' contract.
+    Returns one row per table and column with NULLs, naming both. (DuckDB enforces it with NOT
+    NULL constraints too; this is the check that every engine runs.) -#}
+{% test stigg_environment_tables_not_null(model) %}
+{%- set table = stigg_table('USAGE_EVENTS') -%}
+{%- set counts = [] -%}
+{%- for table_name in (stigg_environment_table_names(model.schema) if execute else []) -%}
+    {%- for column in table.columns if column.mandatory -%}
+        {%- do counts.append(
+            "select '" ~ table_name ~ "' as table_name, '" ~ column.name ~ "' as column_name, "
+            ~ "count(*) as null_rows from " ~ model.schema ~ "." ~ adapter.quote(table_name)
+            ~ " where " ~ column.name ~ " is null"
+        ) -%}
+    {%- endfor -%}
+{%- endfor %}
+select * from (
+    {{ counts | join('\n    union all\n    ') if counts else "select 'none' as table_name, 'none' as column_name, 0 as null_rows" }}
+) as null_counts
+where null_rows > 0
+{% endtest %}

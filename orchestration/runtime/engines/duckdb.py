@@ -1,0 +1,353 @@
+"""The DuckDB engine: connections, landing SQL, the working copy that runs build into, publishing.
+
+Everything here is DuckDB's; what landing decides (which files, when a file failed) is in
+runtime/landing.py and calls `DuckDBRaw`.
+
+A run writes only the working copy (`Settings.build_path`). Publishing copies it, closed and
+checkpointed, to a temporary file beside the published one and renames it into place, so an
+analyst's open read-only connection keeps the old file and never blocks or sees a half-built run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.runtime.sources.export import ExportFile
+from orchestration.settings import Settings
+
+MANIFEST_TABLE = "meta.landed_files"
+RAW_SCHEMA = "raw"
+SOURCE_FILE_COLUMN = "_stigg_source_file"
+LINEAGE_COLUMNS: dict[str, str] = {
+    SOURCE_FILE_COLUMN: "VARCHAR",
+    "_stigg_dt": "DATE",
+    "_stigg_transfer_at": "TIMESTAMP WITH TIME ZONE",
+    "_stigg_load_id": "VARCHAR",
+    "_stigg_loaded_at": "TIMESTAMP WITH TIME ZONE",
+}
+_READER_FILE_COLUMN = "_stigg_reader_file"
+_NESTED_TYPE_PREFIXES = ("STRUCT", "MAP", "UNION")
+
+# What a failed read or insert raises: landing records the file as failed with its message.
+LandingError = duckdb.Error
+
+
+def connect(
+    path: Path | str, *, read_only: bool = False, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the session settings every writer and reader here relies on."""
+    config = {"autoinstall_known_extensions": "false"}  # no network: never download extensions
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    con.execute("SET TimeZone = 'UTC'")  # after connect: it needs the bundled icu extension loaded
+    return con
+
+
+def quote_identifier(name: str) -> str:
+    """A DuckDB identifier that is always quoted, whatever the name holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def raw_table(model: str) -> str:
+    return f"{RAW_SCHEMA}.{quote_identifier(model)}"
+
+
+class DuckDBRaw:
+    """The raw layer and the manifest of one DuckDB warehouse file, for landing.
+
+    - All new files of a model in one format land in one statement (read_parquet / read_csv /
+      read_json with union_by_name), inside one transaction with their manifest rows: a file
+      lands whole or not at all.
+    - Raw tables keep every column the files carry, named in lower case. A column that a later
+      file adds is added; a column whose type disagrees between files is widened to VARCHAR.
+      Staging casts; raw never loses a value.
+    - Every row carries its lineage: source file, dt, transfer time, load id and load time.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def ensure_schema(self, models: Iterable[str]) -> None:
+        """The manifest and a raw table for every known model, present before any file lands."""
+        con = self.con
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+        con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+        con.execute(
+            f"""
+            CREATE TABLE IF NOT EXISTS {MANIFEST_TABLE} (
+                path VARCHAR NOT NULL,
+                model VARCHAR NOT NULL,
+                dt DATE,
+                transfer_at TIMESTAMP WITH TIME ZONE,
+                format VARCHAR,
+                size_bytes BIGINT,
+                fingerprint VARCHAR,
+                status VARCHAR NOT NULL,  -- landed | failed | changed
+                rows BIGINT,
+                error VARCHAR,
+                load_id VARCHAR,
+                recorded_at TIMESTAMP WITH TIME ZONE NOT NULL
+            )
+            """
+        )
+        lineage = ", ".join(f"{name} {typ}" for name, typ in LINEAGE_COLUMNS.items())
+        for model in models:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {raw_table(model)} ({lineage})")
+
+    def recorded(self, statuses: Sequence[str], model: str | None = None) -> set[tuple[str, str]]:
+        """(path, fingerprint) of the manifest's rows with one of `statuses` (of `model`)."""
+        try:
+            rows = self.con.execute(
+                f"SELECT path, fingerprint FROM {MANIFEST_TABLE} "
+                "WHERE list_contains(?, status) AND (? IS NULL OR model = ?)",
+                [list(statuses), model, model],
+            ).fetchall()
+        except duckdb.CatalogException:  # a warehouse from before the first landing
+            return set()
+        return set(rows)
+
+    def record(
+        self,
+        model: str,
+        files: Sequence[ExportFile],
+        load_id: str,
+        *,
+        status: str,
+        rows: dict[str, int] | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.con.executemany(
+            f"INSERT INTO {MANIFEST_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [
+                (
+                    f.path,
+                    model,
+                    f.dt,
+                    f.transfer_at,
+                    f.format,
+                    f.size,
+                    f.version,
+                    status,
+                    (rows or {}).get(f.path),
+                    error,
+                    load_id,
+                )
+                for f in files
+            ],
+        )
+
+    def land_batch(
+        self,
+        model: str,
+        batch: Sequence[ExportFile],
+        load_id: str,
+    ) -> dict[str, int]:
+        """One transaction: evolve the raw table, insert the rows, record the files. Rows per file."""
+        con = self.con
+        reader = _reader_sql(batch[0].format)
+        uris = [f.uri for f in batch]
+        con.execute("BEGIN TRANSACTION")
+        try:
+            incoming = con.execute(f"DESCRIBE SELECT * FROM {reader}", {"files": uris}).fetchall()
+            columns = [(name, typ) for name, typ, *_ in incoming if name != _READER_FILE_COLUMN]
+            self._evolve_raw_table(model, columns)
+
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _stigg_batch_files (uri VARCHAR, path VARCHAR, dt DATE, transfer_at TIMESTAMPTZ)"
+            )
+            con.executemany(
+                "INSERT INTO _stigg_batch_files VALUES (?, ?, ?, ?)",
+                [(f.uri, f.path, f.dt, f.transfer_at) for f in batch],
+            )
+            select_list = ", ".join(_select_expression(name, typ) for name, typ in columns)
+            con.execute(
+                f"""
+                INSERT INTO {raw_table(model)} BY NAME
+                SELECT {select_list + "," if select_list else ""}
+                       files.path AS {SOURCE_FILE_COLUMN},
+                       files.dt AS _stigg_dt,
+                       files.transfer_at AS _stigg_transfer_at,
+                       $load_id AS _stigg_load_id,
+                       now() AS _stigg_loaded_at
+                FROM {reader} AS source
+                JOIN _stigg_batch_files AS files ON source.{_READER_FILE_COLUMN} = files.uri
+                """,
+                {"files": uris, "load_id": load_id},
+            )
+            rows = dict(
+                con.execute(
+                    f"""
+                    SELECT {SOURCE_FILE_COLUMN}, count(*) FROM {raw_table(model)}
+                    WHERE _stigg_load_id = ? AND {SOURCE_FILE_COLUMN} IN (SELECT path FROM _stigg_batch_files)
+                    GROUP BY ALL
+                    """,
+                    [load_id],
+                ).fetchall()
+            )
+            rows = {f.path: rows.get(f.path, 0) for f in batch}
+            self.record(model, batch, load_id, status="landed", rows=rows)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return rows
+
+    def failure_reason(self, error: BaseException, failed: ExportFile) -> str:
+        """What to record for a file that could not land: DuckDB's message, and for NDJSON the
+        first line that is not JSON."""
+        text = str(error).strip().splitlines()
+        reason = text[0][:500] if text else type(error).__name__
+        if failed.format == "json":
+            reason += self._first_malformed_json_line(failed)
+        return reason
+
+    def table_summary(self, model: str) -> tuple[int, datetime | None]:
+        """The raw table's row count and newest transfer."""
+        return self.con.execute(
+            f"SELECT count(*), max(_stigg_transfer_at) FROM {raw_table(model)}"
+        ).fetchone()
+
+    def _first_malformed_json_line(self, f: ExportFile) -> str:
+        """' First malformed line: N.' for a newline-delimited JSON file, read as lines of text."""
+        try:
+            found = self.con.execute(
+                """
+                SELECT line_number FROM (
+                    SELECT row_number() OVER () AS line_number, line
+                    FROM read_csv(?, columns = {'line': 'VARCHAR'}, header = false, delim = chr(1),
+                                  quote = '', escape = '', auto_detect = false)
+                ) WHERE line IS NOT NULL AND trim(line) <> '' AND NOT json_valid(line)
+                ORDER BY line_number LIMIT 1
+                """,
+                [f.uri],
+            ).fetchone()
+        except duckdb.Error:
+            return ""  # unreadable as text too (a corrupt gzip): DuckDB's own message says enough
+        return f" First malformed line: {found[0]}." if found else ""
+
+    def _evolve_raw_table(self, model: str, incoming: Sequence[tuple[str, str]]) -> None:
+        con = self.con
+        existing = {
+            name.lower(): typ
+            for name, typ, *_ in con.execute(f"DESCRIBE {raw_table(model)}").fetchall()
+        }
+        for name, typ in incoming:
+            column = name.lower()
+            if column in LINEAGE_COLUMNS:
+                raise ValueError(f"column {name!r} collides with a lineage column of raw.{model}")
+            wanted = "VARCHAR" if _is_nested(typ) else typ
+            if column not in existing:
+                con.execute(
+                    f"ALTER TABLE {raw_table(model)} ADD COLUMN {quote_identifier(column)} {wanted}"
+                )
+                existing[column] = wanted
+            elif existing[column] != wanted and existing[column] != "VARCHAR":
+                con.execute(
+                    f"ALTER TABLE {raw_table(model)} ALTER COLUMN {quote_identifier(column)} TYPE VARCHAR"
+                )
+                existing[column] = "VARCHAR"
+
+
+def _reader_sql(fmt: str) -> str:
+    """A DuckDB reader over the file list bound as parameter $files."""
+    common = f"union_by_name = true, hive_partitioning = false, filename = '{_READER_FILE_COLUMN}'"
+    if fmt == "parquet":
+        return f"read_parquet($files, {common})"
+    if fmt == "csv":
+        # all_varchar: CSV carries no types; guessing would turn '0042' into 42.
+        return f"read_csv($files, {common}, header = true, all_varchar = true)"
+    return f"read_json($files, {common}, format = 'newline_delimited', sample_size = -1)"
+
+
+def _is_nested(typ: str) -> bool:
+    """STRUCT, MAP, UNION and LIST types: raw keeps them as JSON text."""
+    return typ.upper().startswith(_NESTED_TYPE_PREFIXES) or typ.endswith("]")
+
+
+def _select_expression(name: str, typ: str) -> str:
+    source = f"source.{quote_identifier(name)}"
+    alias = quote_identifier(name.lower())
+    if _is_nested(typ):
+        return f"CAST(to_json({source}) AS VARCHAR) AS {alias}"
+    return f"{source} AS {alias}"
+
+
+# --- the working copy and publishing ----------------------------------------------------------
+
+
+def prepare_build_copy(settings: Settings, *, from_scratch: bool = False) -> Path:
+    """The working copy for a run; started from the published warehouse if there is none.
+
+    `from_scratch` (a full refresh) starts from an empty file: every export file lands again.
+    """
+    build = settings.build_path
+    build.parent.mkdir(parents=True, exist_ok=True)
+    if from_scratch:
+        for stale in (build, build.with_name(build.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        return build
+    if not build.exists() and settings.warehouse_path.exists():
+        tmp = build.with_name(build.name + f".tmp-{os.getpid()}")
+        shutil.copyfile(settings.warehouse_path, tmp)
+        os.replace(tmp, build)
+    return build
+
+
+def file_lock_holder(path: Path) -> str | None:
+    """Why another process still has the DuckDB file open for writing, or None when none has
+    (a dbt left running by a killed run keeps its DuckDB lock until it exits)."""
+    if not path.exists():
+        return None
+    try:
+        connect(path).close()
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        return str(exc)
+    return None
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    path: Path
+    size_bytes: int
+    seconds: float
+
+
+def publish(settings: Settings) -> PublishResult:
+    """Atomically replace the published warehouse with the working copy."""
+    started = time.monotonic()
+    build = settings.build_path
+    with connect(build) as con:
+        con.execute("CHECKPOINT")
+    target = settings.warehouse_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in target.parent.glob(f".{target.name}.publish-*"):
+        leftover.unlink()  # a copy that a killed run left half-written; we hold the writer lock
+    tmp = target.with_name(f".{target.name}.publish-{os.getpid()}")
+    try:
+        shutil.copyfile(build, tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_directory(target.parent)
+    return PublishResult(target, target.stat().st_size, time.monotonic() - started)
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,205 @@
+"""One writer per warehouse: the lock, the wait, the dead-run reaper and the working copy.
+
+Every run that writes the warehouse holds its writer lock (`<warehouse>.lock`, an OS file lock
+through `filelock`) from its start to its end, however it was started (CLI, UI, schedule,
+sensor) and whatever DAGSTER_HOME it uses. A second run waits for it (it never fails on a lock),
+so two runs never interleave their landing, dbt and publishing. The kernel releases the lock
+when its holder exits, however it exits.
+
+It is the one mechanism. Dagster's pools limit steps, not runs, and only on an instance that
+ships a pool limit; the lock covers runs on any instance. The job runs in one process (the
+in-process executor) so that the run, not each step, holds it; a run whose steps would start
+in other processes fails at its second start instead of writing beside the first.
+
+Holding it for a run also:
+- fails the runs of this host whose process is gone (killed), so they stop counting as in
+  progress, and frees the slots they held;
+- waits while a process that a killed run left behind (its dbt) still has the working copy open;
+- prepares the working copy (runtime/engines/duckdb.py).
+Readers (the report, analysts) never take it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+from filelock import FileLock, Timeout
+
+from orchestration.runtime.engines import duckdb as engine
+from orchestration.runtime.run_tags import HOST_TAG, PID_TAG, process_tags
+from orchestration.settings import Settings
+
+POLL_SECONDS = 0.5
+UNFINISHED_STATUSES = [
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+IN_FLIGHT_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    *UNFINISHED_STATUSES,
+]
+
+
+def holder_description(run_id: str) -> str:
+    return json.dumps(
+        {
+            "run_id": run_id,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    )
+
+
+def _holder_path(lock_path: Path) -> Path:
+    return lock_path.with_name(lock_path.name + ".holder")
+
+
+def current_holder(lock_path: Path) -> str:
+    """Who holds (or last held) the lock, as written by the holder; '' when unknown."""
+    try:
+        return _holder_path(lock_path).read_text().strip()
+    except OSError:
+        return ""
+
+
+@contextmanager
+def hold(
+    lock_path: Path, holder: str, on_wait: Callable[[str], None] = lambda holder: None
+) -> Iterator[None]:
+    """Hold the lock for the block; wait (never fail) while someone else holds it."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(lock_path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        on_wait(current_holder(lock_path))
+        lock.acquire(poll_interval=POLL_SECONDS)
+    try:
+        _holder_path(lock_path).write_text(holder)
+        yield
+    finally:
+        lock.release()
+
+
+def is_held(lock_path: Path) -> bool:
+    """Whether a writer holds the lock right now."""
+    if not lock_path.exists():
+        return False
+    lock = FileLock(lock_path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    lock.release()
+    return False
+
+
+def fail_dead_runs(instance: dg.DagsterInstance, found_by: str) -> list[str]:
+    """Fail the unfinished runs of this host whose process is gone; free their slots."""
+    failed = []
+    host_runs = instance.get_runs(
+        filters=dg.RunsFilter(statuses=UNFINISHED_STATUSES, tags={HOST_TAG: socket.gethostname()})
+    )
+    for run in host_runs:
+        pid = int(run.tags.get(PID_TAG, "0"))
+        if pid <= 0 or _process_exists(pid):
+            continue
+        instance.report_run_failed(
+            run, message=f"The run's process ({pid}) is gone: it was killed. Found by {found_by}."
+        )
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        failed.append(run.run_id)
+    return failed
+
+
+def busy_reason(instance: dg.DagsterInstance, settings: Settings, found_by: str) -> str | None:
+    """Why a new run would have to wait now (one is queued, in progress or holds the lock), or
+    None. Dead runs are failed first, so they do not count."""
+    fail_dead_runs(instance, found_by=found_by)
+    if instance.get_run_ids(filters=dg.RunsFilter(statuses=IN_FLIGHT_STATUSES), limit=1):
+        return "A run is queued or in progress"
+    if is_held(settings.lock_path):
+        return f"A run is in progress: it holds {settings.lock_path}"
+    return None
+
+
+@contextmanager
+def writing_run(
+    settings: Settings,
+    context: dg.InitResourceContext,
+    *,
+    from_scratch: bool,
+) -> Iterator[None]:
+    """Everything a run does before and while it writes: the lock, the reaper, the wait for a
+    process left behind, and the working copy (from scratch for a full refresh)."""
+    run_id = context.run_id or "no-run"
+    log = context.log
+
+    def report(message: str) -> None:
+        if log is not None:
+            log.warning(message)
+
+    with hold(
+        settings.lock_path,
+        holder_description(run_id),
+        on_wait=lambda holder: report(
+            f"Waiting for the warehouse writer lock {settings.lock_path}, held by {holder}"
+        ),
+    ):
+        if context.instance is not None and context.dagster_run is not None:
+            _claim_run(context.instance, context.dagster_run)
+            fail_dead_runs(context.instance, found_by=f"run {run_id}")
+        _wait_until_working_copy_is_free(settings.build_path, report)
+        if from_scratch:
+            report("Full refresh: rebuilding the warehouse from the export alone")
+        engine.prepare_build_copy(settings, from_scratch=from_scratch)
+        yield
+
+
+def _claim_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
+    """Tag the run with this process; refuse a second, live process for the same run."""
+    pid = int(run.tags.get(PID_TAG, "0"))
+    same_host = run.tags.get(HOST_TAG) == socket.gethostname()
+    if same_host and pid not in (0, os.getpid()) and _process_exists(pid):
+        raise dg.Failure(
+            f"Run {run.run_id} already writes the warehouse from process {pid}: the stigg_elt "
+            "job must run in one process (the in-process executor), which holds the writer lock "
+            "for the whole run."
+        )
+    instance.add_run_tags(run.run_id, process_tags())
+
+
+def _wait_until_working_copy_is_free(
+    build: Path, report: Callable[[str], None], timeout_seconds: float = 6 * 3600
+) -> None:
+    """Wait while another process (a dbt left running by a killed run) has the working copy open."""
+    deadline = time.monotonic() + timeout_seconds
+    reported = False
+    while (reason := engine.file_lock_holder(build)) is not None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{build} stayed locked for {timeout_seconds:.0f}s: {reason}")
+        if not reported:
+            report(f"Waiting for a process that still has the working copy open: {reason}")
+            reported = True
+        time.sleep(1)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

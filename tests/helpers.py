@@ -1,0 +1,158 @@
+"""What several test modules share: running the CLI and dbt, reading a warehouse, exports,
+the browser. Fixtures are in conftest.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, dbt_executable
+
+SHARED_DIR = PROJECT_ROOT.parent / "shared"
+SAMPLE_EXPORT = PROJECT_ROOT / "seeds" / "sample_export"
+SCREENSHOTS = Path(
+    os.environ.get("STIGG_SCREENSHOT_DIR", PROJECT_ROOT / "artifacts" / "screenshots")
+)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]  # fmt: skip
+
+# The analytics models (dbt_project/models/analytics/), besides the report.
+ANALYTICS_MODELS = (
+    "subscription_history",
+    "customer_history",
+    "subscription_addon_history",
+    "subscription_coupon_history",
+    "mrr_monthly",
+    "mrr_movements_by_customer",
+    "mrr_movements",
+    "arr",
+    "entitlement_utilization",
+    "trial_conversion",
+    "usage_daily",
+    "feature_adoption",
+)
+
+# Columns that say when or by which run a row was loaded, not what it holds.
+LOAD_COLUMNS = {"_stigg_load_id", "_stigg_loaded_at", "load_id", "recorded_at"}
+# Bookkeeping of how the warehouse was built (which loads each incremental table took in, the
+# last build's input), not of what it holds: it differs between histories by design.
+BOOKKEEPING_TABLES = {"meta.dbt_processed_loads", "meta.build_state"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], timeout: int = 900
+) -> subprocess.CompletedProcess:
+    """The real console script's code, in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def run_dbt(args: list[str], database: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    """dbt alone, from dbt_project/, against `database` (as the README's "dbt alone" says)."""
+    return subprocess.run(
+        [
+            dbt_executable(),
+            "--no-use-colors",
+            *args,
+            "--profiles-dir",
+            str(PROJECT_ROOT),
+            "--vars",
+            json.dumps({"stigg_database_path": str(database)}),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def query(path: str | Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def table_checksums(path: str | Path) -> dict[str, tuple[int, str]]:
+    """Every table's and view's row count and an order-independent digest of its rows, load
+    columns and bookkeeping tables aside."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        relations = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables ORDER BY ALL"
+        ).fetchall()
+        checksums = {}
+        for schema, table in relations:
+            if f"{schema}.{table}" in BOOKKEEPING_TABLES:
+                continue
+            columns = [
+                r[0]
+                for r in con.execute(
+                    """SELECT column_name FROM information_schema.columns
+                       WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position""",
+                    [schema, table],
+                ).fetchall()
+                if r[0] not in LOAD_COLUMNS
+            ]
+            row = "row(" + ", ".join('"' + c.replace('"', '""') + '"' for c in columns) + ")"
+            relation = f'"{schema}"."{table}"'
+            checksums[f"{schema}.{table}"] = con.execute(
+                f"SELECT count(*), coalesce(md5(string_agg(md5(cast({row} AS varchar)), '' "
+                f"ORDER BY md5(cast({row} AS varchar)))), '') FROM {relation}"
+            ).fetchone()
+    return checksums
+
+
+def copy_new_files(later: Path, export: Path) -> list[str]:
+    """Copy the files of `later` that `export` lacks (the next transfer); their paths, sorted."""
+    new = sorted(
+        p.relative_to(later).as_posix()
+        for p in later.rglob("*")
+        if p.is_file() and not (export / p.relative_to(later)).exists()
+    )
+    for relative in new:
+        (export / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(later / relative, export / relative)  # keeps mtime: the same fingerprint
+    return new
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    """This process's environment without STIGG_ and DAGSTER_ variables, plus `values`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STIGG_", "DAGSTER_"))}
+    env.update(values)
+    return env
+
+
+def debian_chromium() -> str:
+    """Debian's chromium (Playwright cannot download its own browser here); installed if missing."""
+    found = shutil.which("chromium")
+    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+        found = shutil.which("chromium")
+    if found is None:
+        pytest.fail(
+            "Debian's chromium is missing and could not be installed (apt-get install chromium)"
+        )
+    return found
