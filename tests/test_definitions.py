@@ -122,7 +122,7 @@ def test_dbt_tests_landing_checks_and_freshness_are_asset_checks(definitions):
         assert (f"raw/{t.model}", "files_readable") in checks
         assert (f"raw/{t.model}", "files_unchanged") in checks
         assert (f"raw/{t.model}", "freshness_check") in checks
-    assert ("stigg/CUSTOMERS", "not_null_CUSTOMERS_ID") in checks
+    assert ("stigg/CUSTOMERS", "not_null_CUSTOMERS") in checks  # every mandatory column
     assert ("stigg/CUSTOMERS", "unique_CUSTOMERS_ID") in checks
     assert ("stigg/CUSTOMERS", "stigg_reconciles_with_raw_CUSTOMERS") in checks
     assert ("stigg/USAGE_EVENTS", "USAGE_EVENTS_ENV_not_null") in checks
@@ -154,3 +154,18 @@ def test_assets_carry_kinds_descriptions_and_column_schemas(definitions):
     assert "duckdb" in raw.kinds
     raw_columns = [c.name for c in raw.metadata["dagster/column_schema"].columns]
     assert "customer_id" in raw_columns and "_stigg_source_file" in raw_columns
+
+
+def test_the_dbt_resource_needs_no_dbt_subprocess_to_know_its_version():
+    """StiggDbtCli overrides two dagster-dbt internals; this fails if dagster-dbt renames them."""
+    from dagster_dbt import DbtCliResource
+    from dbt.version import __version__
+
+    from orchestration.defs.resources import StiggDbtCli
+
+    assert hasattr(DbtCliResource, "_cli_version") and hasattr(
+        DbtCliResource, "_initialize_dbt_core_adapter"
+    )
+    dbt = StiggDbtCli(project_dir=str(DEFAULT_DAGSTER_HOME.parent / "dbt_project"))
+    assert str(dbt._cli_version) == __version__
+    assert dbt._initialize_dbt_core_adapter([]) is None

@@ -165,7 +165,7 @@ def _run(args: argparse.Namespace) -> int:
     from orchestration.cli.summary import render, summarize
     from orchestration.defs import dbt_project
 
-    dbt_project.prepare()
+    dbt_project.prepare(settings)
     from orchestration.definitions import defs
     from orchestration.defs.automation import STIGG_ELT_JOB
 

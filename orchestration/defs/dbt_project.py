@@ -6,27 +6,65 @@ the definitions load: by `stigg-warehouse run` and `stigg-warehouse ui` (`prepar
 (`dagster-dbt project prepare-and-package`), and by the tests' session fixture.
 """
 
-from dagster_dbt import DbtProject
+import json
+
+from dagster_dbt import DbtCliResource, DbtProject
+from filelock import FileLock
 
 from orchestration.runtime.build_state import dbt_project_files
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from orchestration.runtime.dbt_build import dbt_vars
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings, dbt_executable
 
 stigg_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=PROJECT_ROOT)
 stigg_dbt_project.prepare_if_dev()
 
+# The vars the manifest was last parsed with. dbt reparses the whole project when a build's vars
+# differ from its last parse's, so `prepare` parses with the vars of the run that follows.
+_PARSED_VARS = stigg_dbt_project.target_path / "stigg_parsed_vars.json"
 
-def manifest_is_stale() -> bool:
-    """No manifest yet (a fresh checkout), or a project file changed since `dbt parse` wrote it."""
+
+def manifest_is_stale(variables: dict[str, str] | None = None) -> bool:
+    """No manifest yet (a fresh checkout), a project file changed since `dbt parse` wrote it, or
+    it was parsed with other vars than `variables` (when given)."""
     manifest = stigg_dbt_project.manifest_path
     if not manifest.exists():
+        return True
+    if variables is not None and _parsed_vars() != variables:
         return True
     parsed_at = manifest.stat().st_mtime
     return any(path.stat().st_mtime > parsed_at for path in dbt_project_files())
 
 
-def prepare() -> bool:
-    """`dbt parse` when the manifest is missing or stale (a few seconds); whether it ran."""
-    if not manifest_is_stale():
+def prepare(settings: Settings | None = None) -> bool:
+    """`dbt parse` (a few seconds) when the manifest is stale, with the vars of a run that builds
+    `settings`' working copy, so that its `dbt build` parses only what changed. Whether it ran.
+    Two processes that prepare at once take turns; the second finds the manifest fresh."""
+    variables = dbt_vars(settings) if settings is not None else None
+    if not manifest_is_stale(variables):
         return False
-    stigg_dbt_project.preparer.prepare(stigg_dbt_project)
+    stigg_dbt_project.target_path.mkdir(parents=True, exist_ok=True)
+    with FileLock(stigg_dbt_project.target_path / "stigg_parse.lock"):
+        if not manifest_is_stale(variables):
+            return False
+        _parse(variables)
     return True
+
+
+def _parse(variables: dict[str, str] | None) -> None:
+    args = ["parse", "--quiet"]
+    if variables is not None:
+        args += ["--vars", json.dumps(variables, sort_keys=True)]
+    dbt = DbtCliResource(
+        project_dir=stigg_dbt_project,
+        profiles_dir=str(PROJECT_ROOT),
+        dbt_executable=dbt_executable(),
+    )
+    dbt.cli(args, target_path=stigg_dbt_project.target_path).wait()
+    _PARSED_VARS.write_text(json.dumps(variables))
+
+
+def _parsed_vars() -> dict[str, str] | None:
+    try:
+        return json.loads(_PARSED_VARS.read_text())
+    except (OSError, ValueError):
+        return None

@@ -5,11 +5,14 @@ field and a run resolves its value when it starts; a variable that is not set ta
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Self
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
+from dbt.version import __version__ as dbt_core_version
+from packaging import version
 
 from orchestration.defs.dbt_project import stigg_dbt_project
 from orchestration.runtime import run_tags, writer
@@ -66,6 +69,22 @@ class PublishedWarehouse(dg.ConfigurableResource):
         return Settings.from_env(warehouse_path=self.warehouse_path).report_path
 
 
+class StiggDbtCli(DbtCliResource):
+    """dagster-dbt's dbt resource without two costs of every invocation that this project does not
+    need (about 2 s a run): `dbt --version` in a subprocess, to tell dbt Core from the Fusion
+    engine (this is dbt-core, pinned in pyproject.toml), and a dbt adapter opened in this process,
+    which dagster-dbt uses only for `fetch_row_counts()` and `fetch_column_metadata()` (the row
+    counts here come from the project's own log lines). Both are dagster-dbt internals of the
+    pinned version; tests/test_definitions.py fails if they change."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(dbt_core_version)
+
+    def _initialize_dbt_core_adapter(self, args):
+        return None
+
+
 def configured(field: str) -> str | dg.EnvVar:
     """A resource field's value: its environment variable when that is set, else the default."""
     variable, default = WAREHOUSE_VARIABLES[field]
@@ -82,7 +101,7 @@ def resources() -> dg.Definitions:
         resources={
             "warehouse": warehouse_resource(),
             "published": PublishedWarehouse(warehouse_path=configured("warehouse_path")),
-            "dbt": DbtCliResource(
+            "dbt": StiggDbtCli(
                 project_dir=stigg_dbt_project,
                 profiles_dir=str(PROJECT_ROOT),
                 dbt_executable=dbt_executable(),

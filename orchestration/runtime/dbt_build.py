@@ -16,17 +16,24 @@ ROW_COUNT_PREFIX = "stigg_row_count="  # macros/stigg_report_row_count.sql
 ENVIRONMENT_TABLES_PREFIX = "stigg_environment_tables="  # macros/stigg/environment_tables.sql
 
 
-def dbt_build_args(settings: Settings, *, full_refresh: bool) -> list[str]:
-    """`dbt build` into the run's working copy. The file and DuckDB's memory limit go as vars
-    (profiles.yml reads them), not through the environment."""
-    variables = {
+def dbt_vars(settings: Settings) -> dict[str, str]:
+    """What profiles.yml reads: the run's working copy and DuckDB's memory limit."""
+    return {
         "stigg_database_path": str(settings.build_path),
         "stigg_duckdb_memory_limit": settings.duckdb_memory_limit,
     }
+
+
+def dbt_build_args(settings: Settings, *, full_refresh: bool) -> list[str]:
+    """`dbt build` into the run's working copy. The file and DuckDB's memory limit go as vars,
+    not through the environment. Unit tests are for development and CI, as dbt recommends: a
+    pipeline run builds and tests the data."""
     return [
         "build",
         "--vars",
-        json.dumps(variables, sort_keys=True),
+        json.dumps(dbt_vars(settings), sort_keys=True),
+        "--exclude-resource-type",
+        "unit_test",
         *(["--full-refresh"] if full_refresh else []),
     ]
 

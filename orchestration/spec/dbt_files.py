@@ -159,25 +159,13 @@ def _column_entry(table: Table, column: Column) -> dict:
     }
     tests: list = []
     if column.mandatory:
-        entry["constraints"] = [{"type": "not_null"}]
-        tests.append("not_null")
+        entry["constraints"] = [{"type": "not_null"}]  # the table's test: not_null_<TABLE>
     if table.key == (column.name,):
         tests.append("unique")
     if column.enum:
         # A value outside the doc's enum is still a real record: it stays, and the test warns.
         tests.append(
             {"accepted_values": {"arguments": {"values": list(column.enum)}, "config": _WARN}}
-        )
-    if column.name in table.references:
-        parent, parent_column = reference_target(table, column.name)
-        # Warn: an export can reference a record that an earlier, unexported change created.
-        tests.append(
-            {
-                "relationships": {
-                    "arguments": {"to": f"ref('{parent.name}')", "field": parent_column},
-                    "config": _WARN,
-                }
-            }
         )
     if tests:
         entry["data_tests"] = tests
@@ -189,11 +177,34 @@ def unique_key_test(name: str, columns: list[str]) -> dict:
     return {"stigg_unique_key": {"name": name, "arguments": {"columns": columns}}}
 
 
+def not_null_test(name: str, columns: list[str]) -> dict:
+    """Every one of `columns` is filled (tests/generic/stigg_not_null.sql), at error severity."""
+    return {"stigg_not_null": {"name": name, "arguments": {"columns": columns}}}
+
+
 def _table_tests(table: Table) -> list:
     rejects = f"ref('rejects_{table.model}')"
-    tests: list = []
+    tests: list = [
+        not_null_test(f"not_null_{table.name}", [c.name for c in table.columns if c.mandatory])
+    ]
     if len(table.key) > 1:
         tests.append(unique_key_test(f"unique_{table.name}_{'_'.join(table.key)}", list(table.key)))
+    if table.references:
+        # Warn: an export can reference a record that an earlier, unexported change created.
+        references = [
+            {"column": column, "parent": parent.name, "field": field}
+            for column in table.references
+            for parent, field in [reference_target(table, column)]
+        ]
+        tests.append(
+            {
+                "stigg_references_exist": {
+                    "name": f"relationships_{table.name}",
+                    "arguments": {"references": references},
+                    "config": _WARN,
+                }
+            }
+        )
     tests.append(
         {
             "stigg_reconciles_with_raw": {
@@ -262,9 +273,7 @@ def _jinja(value) -> str:
 
 
 def documented_table_yml(table: Table) -> str:
-    config: dict = {"contract": {"enforced": True}}
-    post_hooks = ["{{ stigg_environment_tables() }}"] if table.name == "USAGE_EVENTS" else []
-    config.update(_incremental_config(table, post_hooks))
+    config: dict = {"contract": {"enforced": True}, **_incremental_config(table)}
     model = {
         "name": table.name,
         "description": (
@@ -278,20 +287,25 @@ def documented_table_yml(table: Table) -> str:
     return GENERATED_HEADER + _yaml({"version": 2, "models": [model]})
 
 
-def _incremental_config(table: Table, post_hooks: list[str]) -> dict:
+def _incremental_config(table: Table, documented: bool = True) -> dict:
     """An incremental table replaces the keys its new raw rows touch (macros/stigg/incremental.sql).
 
     The pre-hook deletes those keys; the model appends their current rows, if any (a key whose
-    new current row is rejected leaves the table); the last post-hook records the loads taken in.
+    new current row is rejected leaves the table); the post-hook records the loads taken in.
+    USAGE_EVENTS does the same in each of its per-environment tables, in its own materialization
+    (macros/stigg/environment_tables.sql).
     """
     if not table.incremental:
-        return {"post_hook": post_hooks} if post_hooks else {}
+        return {}
+    recorded = [f"{{{{ stigg_record_processed_loads('{table.name}') }}}}"]
+    if documented and table.name == "USAGE_EVENTS":
+        return {"materialized": "stigg_environment_tables", "post_hook": recorded}
     return {
         "materialized": "incremental",
         "incremental_strategy": "append",
         "on_schema_change": "fail",
         "pre_hook": [f"{{{{ stigg_delete_touched_keys('{table.name}') }}}}"],
-        "post_hook": [*post_hooks, f"{{{{ stigg_record_processed_loads('{table.name}') }}}}"],
+        "post_hook": recorded,
     }
 
 
@@ -307,7 +321,7 @@ def rejects_yml() -> str:
                     "contract (a NULL in a mandatory column, a value that cannot be cast), and every "
                     "row whose key is NULL. Each with its reasons and source file."
                 ),
-                "config": {"alias": t.model, **_incremental_config(t, [])},
+                "config": {"alias": t.model, **_incremental_config(t, documented=False)},
                 "columns": [
                     *key_columns,
                     {
@@ -349,6 +363,9 @@ def history_yml() -> str:
                     "and state_number. {{ doc('history_rules') }}"
                 ),
                 "data_tests": [
+                    not_null_test(
+                        f"not_null_{name}", [c for c in _HISTORY_COLUMNS if c != "valid_to"]
+                    ),
                     unique_key_test(f"unique_{name}_state", [*t.key, "state_number"]),
                     {
                         "stigg_history_matches_current_state": {
@@ -369,7 +386,6 @@ def history_yml() -> str:
                         {
                             "name": column,
                             "description": f"{{{{ doc('history_{column}') }}}}",
-                            **({"data_tests": ["not_null"]} if column != "valid_to" else {}),
                         }
                         for column in _HISTORY_COLUMNS
                     ),

@@ -32,7 +32,7 @@ from
             count(*) as staged_rows,
             count(*) filter (where {{ key_present }}) as keyed_rows,
             count(distinct {{ key }}) filter (where {{ key_present }}) as distinct_keys,
-            count(distinct {{ stigg_row_value([key, stigg_row_hash(table)]) }})
+            count(distinct {{ stigg_row_value(table.columns | map(attribute='name') | list) }})
                 filter (where {{ key_present }}) as distinct_versions
         from {{ ref('stg_stigg__' ~ model) }}
     ) as staged,

@@ -8,7 +8,7 @@
 -#}
 {% macro stigg_current_state(table_name) %}
 {%- set table = stigg_table(table_name) -%}
-with staged_versions as (
+with staged_versions {{ stigg_inlined_cte() }} (
 
     {{ stigg_staged_versions(table) }}
 
@@ -37,7 +37,7 @@ where is_most_recent_record
 -#}
 {% macro stigg_rejects(table_name) %}
 {%- set table = stigg_table(table_name) -%}
-with staged_versions as (
+with staged_versions {{ stigg_inlined_cte() }} (
 
     {{ stigg_staged_versions(table) }}
 
@@ -89,7 +89,7 @@ where {{ stigg_list_length('_stigg_rejection_reasons') }} > 0
             shows what an incremental run reads. -#}
         {%- do stigg_load_sources() -%}
     {%- endif -%}
-    {%- if table.incremental and is_incremental() %}
+    {%- if table.incremental and stigg_is_incremental_build() %}
     select * from {{ staged }} as touched_versions
     where {{ stigg_touched_rows(table, staged) }}
     {%- else %}

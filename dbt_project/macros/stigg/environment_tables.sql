@@ -1,59 +1,114 @@
 {#-
-    Post-hook of stigg.USAGE_EVENTS: one table per environment, stigg.USAGE_EVENTS_<ENV>, with
-    the documented columns, NOT NULL constraints and column docs of USAGE_EVENTS' contract.
-    Environment ids come from data: they reach SQL only as escaped literals and quoted
-    identifiers. On an incremental run, an existing table replaces only the events whose keys the
-    run re-ranked. It logs `stigg_environment_tables={"<table>": <rows>, ...}`, which the Dagster
-    asset shows as metadata (orchestration/runtime/dbt_build.py).
+    stigg.USAGE_EVENTS and the documented stigg.USAGE_EVENTS_<ENV> tables, one per environment.
+
+    Each event is written once, into its environment's table: the model's SQL (the current
+    events, macros/stigg/current_state.sql) runs once per environment with a filter on
+    ENVIRONMENT_ID that reaches the raw scan. USAGE_EVENTS is a view over those tables. The
+    tables carry the contract's columns, NOT NULL constraints and column docs. <ENV> is the
+    environment id with every character outside A-Z, a-z, 0-9 and _ replaced by _, in upper case;
+    environment ids come from data, so they reach SQL only as escaped literals and quoted
+    identifiers. A table exists exactly for the environments that have a current event.
+
+    On an incremental run (the view exists, no full refresh) each table replaces only the events
+    whose keys new loads touched. The materialization logs
+    `stigg_environment_tables={"<table>": <rows>, ...}`, which the Dagster asset shows as
+    metadata (orchestration/runtime/dbt_build.py).
 -#}
-{% macro stigg_environment_tables() %}
-{%- if not execute -%}{{ return('') }}{%- endif -%}
-{%- set table = stigg_table('USAGE_EVENTS') -%}
-{%- set environments = run_query(
-    "select ENVIRONMENT_ID, " ~ stigg_environment_table_name('ENVIRONMENT_ID')
-    ~ " from " ~ this ~ " group by ENVIRONMENT_ID order by 1"
-) -%}
-{%- set names = {} -%}
-{%- for environment_id, table_name in environments.rows -%}
-    {%- if table_name in names -%}
+{% materialization stigg_environment_tables, default %}
+{%- set table = stigg_table(model.name) -%}
+{%- set incremental = stigg_is_incremental_build() -%}
+{#- The contract: the model's columns and types are the yml's (NOT NULL is each table's DDL). -#}
+{{ get_assert_columns_equivalent(sql) }}
+{%- set view = this.incorporate(type='view') -%}
+{%- set existing = load_cached_relation(this) -%}
+
+{{ run_hooks(pre_hooks, inside_transaction=False) }}
+{{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+{%- if existing is not none and not existing.is_view -%}
+    {{ adapter.drop_relation(existing) }}  {#- USAGE_EVENTS was once a table of its own -#}
+{%- endif -%}
+
+{#- The environments that may have current events: every one staged, or, incrementally, the
+    ones that have a table and the ones of the new loads. -#}
+{%- set staged = ref('stg_stigg__' ~ table.model) -%}
+{%- set existing_tables = stigg_environment_table_names(this.schema) -%}
+{%- set candidates_sql = "select distinct ENVIRONMENT_ID, " ~ stigg_environment_table_name('ENVIRONMENT_ID')
+    ~ " from " ~ staged ~ " where ENVIRONMENT_ID is not null"
+    ~ (" and _stigg_load_id in (" ~ stigg_unprocessed_loads(table.model) ~ ")" if incremental else "") -%}
+{%- set environments = {} -%}
+{%- for environment_id, table_name in run_query(candidates_sql ~ " order by 1").rows -%}
+    {%- if table_name in environments -%}
         {{ exceptions.raise_compiler_error(
-            "Environments " ~ tojson(names[table_name]) ~ " and " ~ tojson(environment_id)
+            "Environments " ~ tojson(environments[table_name]) ~ " and " ~ tojson(environment_id)
             ~ " both map to table stigg." ~ table_name ~ "; rename one of them in Stigg."
         ) }}
     {%- endif -%}
-    {%- do names.update({table_name: environment_id}) -%}
+    {%- do environments.update({table_name: environment_id}) -%}
 {%- endfor -%}
-{%- set existing = stigg_environment_table_names(this.schema) -%}
-{%- for stale in existing if stale not in names -%}
-    {%- do run_query('drop table if exists ' ~ this.schema ~ '.' ~ adapter.quote(stale)) -%}
-{%- endfor -%}
-{%- if is_incremental() -%}
-    {#- The keys this run re-ranked, once for every environment's table. -#}
+{%- if incremental -%}
+    {%- for table_name in existing_tables if table_name not in environments -%}
+        {%- set found = run_query('select ENVIRONMENT_ID from ' ~ this.schema ~ '.' ~ adapter.quote(table_name) ~ ' limit 1') -%}
+        {%- if found.rows | length > 0 -%}
+            {%- do environments.update({table_name: found.rows[0][0]}) -%}
+        {%- endif -%}
+    {%- endfor -%}
     {%- do run_query('create or replace temp table stigg_touched_usage_events as ' ~ stigg_touched_keys(table)) -%}
 {%- endif -%}
+
 {%- set row_counts = {} -%}
-{%- for table_name, environment_id in names.items() -%}
-    {%- set relation = this.schema ~ '.' ~ adapter.quote(table_name) -%}
-    {%- set literal = "'" ~ environment_id | replace("'", "''") ~ "'" -%}
-    {%- if is_incremental() and table_name in existing -%}
-        {#- The events of the keys this run re-ranked, as stigg.USAGE_EVENTS now has them. -#}
+{%- for table_name, environment_id in environments | dictsort -%}
+    {%- set relation = api.Relation.create(schema=this.schema, identifier=table_name, type='table') -%}
+    {%- set environment_rows = "select * from (" ~ sql ~ ") as current_events where ENVIRONMENT_ID = '"
+        ~ environment_id | replace("'", "''") ~ "'" -%}
+    {%- if incremental and table_name in existing_tables -%}
         {%- do run_query('delete from ' ~ relation ~ ' where ID in (select * from stigg_touched_usage_events)') -%}
-        {%- do run_query('insert into ' ~ relation ~ ' select * from ' ~ this ~ ' where ENVIRONMENT_ID = '
-            ~ literal ~ ' and ID in (select * from stigg_touched_usage_events)') -%}
     {%- else -%}
         {%- do run_query(stigg_create_environment_table(table, relation)) -%}
-        {%- do run_query('insert into ' ~ relation ~ ' select * from ' ~ this ~ ' where ENVIRONMENT_ID = ' ~ literal) -%}
-        {%- do run_query("comment on table " ~ relation ~ " is '"
-            ~ ("Usage events of environment " ~ environment_id) | replace("'", "''") ~ "'") -%}
-        {%- for column in table.columns -%}
-            {%- do run_query("comment on column " ~ relation ~ "." ~ column.name ~ " is '"
-                ~ column.description | replace("'", "''") ~ "'") -%}
-        {%- endfor -%}
     {%- endif -%}
-    {%- do row_counts.update({table_name: run_query('select count(*) from ' ~ relation).columns[0].values()[0]}) -%}
+    {%- do run_query('insert into ' ~ relation ~ ' ' ~ environment_rows) -%}
+    {%- set rows = run_query('select count(*) from ' ~ relation).columns[0].values()[0] -%}
+    {%- if rows == 0 -%}
+        {%- do adapter.drop_relation(relation) -%}
+    {%- else -%}
+        {%- do row_counts.update({table_name: rows}) -%}
+        {%- do run_query(stigg_environment_table_docs(table, relation, environment_id)) -%}
+    {%- endif -%}
 {%- endfor -%}
+{%- for stale in existing_tables if stale not in row_counts -%}
+    {%- do adapter.drop_relation(api.Relation.create(schema=this.schema, identifier=stale, type='table')) -%}
+{%- endfor -%}
+
+{%- call statement('main') -%}
+    create or replace view {{ view }} as
+    {% for table_name in row_counts | sort -%}
+    select * from {{ this.schema }}.{{ adapter.quote(table_name) }}
+    {{ 'union all' if not loop.last }}
+    {% else -%}
+    select {% for column in table.columns %}cast(null as {{ column.type }}) as {{ column.name }}{{ ', ' if not loop.last }}{% endfor %} where false
+    {%- endfor %}
+{%- endcall -%}
+{%- do persist_docs(view, model) -%}
 {%- do log('stigg_environment_tables=' ~ tojson(row_counts), info=True) -%}
-{% endmacro %}
+
+{{ run_hooks(post_hooks, inside_transaction=True) }}
+{{ adapter.commit() }}
+{{ run_hooks(post_hooks, inside_transaction=False) }}
+{{ return({'relations': [view]}) }}
+{% endmaterialization %}
+
+
+{#- Whether this build of an incremental model takes in only new loads: dbt's is_incremental()
+    for incremental models; for USAGE_EVENTS (stigg_environment_tables), its view exists and no
+    full refresh was asked for. -#}
+{% macro stigg_is_incremental_build() -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- if config.get('materialized') == 'stigg_environment_tables' -%}
+        {%- set existing = load_cached_relation(this) -%}
+        {{ return(existing is not none and existing.is_view and not should_full_refresh()) }}
+    {%- endif -%}
+    {{ return(is_incremental()) }}
+{%- endmacro %}
 
 
 {#- USAGE_EVENTS_<ENV>, as a SQL expression over an environment id: every character outside
@@ -67,7 +122,7 @@
 {% macro stigg_environment_table_names(schema) -%}
     {%- set found = run_query(
         "select table_name from information_schema.tables where table_schema = '" ~ schema
-        ~ "' and table_name like 'USAGE\\_EVENTS\\_%' escape '\\'"
+        ~ "' and table_type = 'BASE TABLE' and table_name like 'USAGE\\_EVENTS\\_%' escape '\\'"
     ) -%}
     {{ return(found.columns[0].values() | list) }}
 {%- endmacro %}
@@ -80,4 +135,13 @@
         {{ column.name }} {{ column.type }}{{ ' not null' if column.mandatory }}{{ ',' if not loop.last }}
     {%- endfor %}
     )
+{%- endmacro %}
+
+
+{#- The table's comment and its columns' (the contract's descriptions), as one script. -#}
+{% macro stigg_environment_table_docs(table, relation, environment_id) -%}
+    comment on table {{ relation }} is '{{ ("Usage events of environment " ~ environment_id) | replace("'", "''") }}';
+    {%- for column in table.columns %}
+    comment on column {{ relation }}.{{ column.name }} is '{{ column.description | replace("'", "''") }}';
+    {%- endfor %}
 {%- endmacro %}

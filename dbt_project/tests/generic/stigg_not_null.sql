@@ -1,0 +1,12 @@
+{#- Each of `columns` has a value in every row: one test for all the mandatory columns of a
+    model, where a test per column would cost a dbt node and a Dagster check apiece. Returns one
+    row per column with NULLs, naming it, with the count. -#}
+{% test stigg_not_null(model, columns) %}
+select * from (
+{%- for column in columns %}
+    select '{{ column }}' as column_name, count(*) as null_rows from {{ model }} where {{ column }} is null
+    {{- '\n    union all' if not loop.last }}
+{%- endfor %}
+) as null_counts
+where null_rows > 0
+{% endtest %}
