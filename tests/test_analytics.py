@@ -243,3 +243,15 @@ def test_materializing_the_report_alone_takes_no_writer_lock(sample_warehouse, t
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.slow
+def test_the_hand_worked_unit_tests_pass(sample_warehouse, tmp_path):
+    """dbt's unit tests (their inputs need the built relations), which pipeline runs leave out."""
+    path, _ = sample_warehouse
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(path, copy)
+    result = run_dbt(["test", "--select", "test_type:unit"], copy, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    assert len(results) >= 13 and {r["status"] for r in results} == {"pass"}
