@@ -1,21 +1,27 @@
-"""Benchmark: the pipeline against DuckDB itself, on generated exports of preset sizes.
+"""Benchmark: the pipeline against DuckDB itself, on generated exports of several sizes and shapes.
 
-    uv run python benchmarks/run.py            # presets S and M
-    uv run python benchmarks/run.py S M L      # L too (about 100M events; needs ~40 GB of disk)
+    uv run python benchmarks/run.py                 # the sample run, S, and M in three shapes
+    uv run python benchmarks/run.py M:versions      # one preset:shape
+    uv run python benchmarks/run.py L               # L (100M events; ~2 GB of Parquet)
 
-For each preset, on the same files, in one run:
+For each preset and shape (orchestration/synthetic/scale_export.py), on the same files, in one run:
 - landing: rows/s of the `raw_export` step, next to DuckDB's own bulk read of the same files
-  (CREATE TABLE AS SELECT * FROM read_parquet(...), per model), as a ratio (target >= 0.8);
-- full run: `stigg-warehouse run` on transfers 1-29 (land, dbt build with every test, publish),
-  wall time and peak memory of its process tree, next to a plain DuckDB SQL build of the 17
-  tables with the same typing and dedup and no framework, as a ratio (target <= 1.5 at M);
-- incremental run: transfer 30 arrives (1/30 of the data), as a ratio to the full run (<= 0.15);
-- no-op run: nothing new, in seconds (<= 5).
-Peak memory is the largest sum of RSS over the run's processes (CLI, dbt), sampled every 0.1 s
-(target <= 4 GiB at L). DuckDB's limit is STIGG_DUCKDB_MEMORY_LIMIT (default in settings.py).
+  (CREATE TABLE AS SELECT * FROM read_parquet(...), per model), as a ratio;
+- full run: `stigg-warehouse run` on transfers 1-29 (landing, dbt build with every test, the
+  analytics, the report, publishing), next to a plain DuckDB SQL build of the 17 tables with the
+  same typing and dedup and no framework, as a ratio;
+- incremental run: transfer 30 arrives (1/30 of the data), as a ratio to the full run;
+- no-op run: nothing new, in seconds;
+- peak memory: the largest sum of RSS over the run's processes (CLI, dbt), sampled every 0.1 s,
+  overall and per step;
+- a profile of the full and the incremental run: each step (landing, dbt, the checks, publishing,
+  the report), Dagster's own overhead (the run's wall time minus its steps), and dbt by node
+  (run_results.json: models per layer, tests, the slowest nodes).
+It also times the bundled sample export end to end (`stigg-warehouse run` into a fresh
+warehouse, with the project installed and dbt parsed: a second run on the machine).
 
-Generated exports are kept in benchmarks/data/<preset>/ and reused; a warehouse is rebuilt each run.
-It prints a table and writes benchmarks/results.json. It is not a test: nothing here asserts.
+Generated exports are kept in benchmarks/data/<preset>-<shape>/ and reused; warehouses are
+rebuilt each time. It prints the table and writes benchmarks/results.json. Nothing here asserts.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,23 +44,28 @@ import duckdb
 import psutil
 
 from orchestration.spec.tables import TABLES, Table
-from orchestration.synthetic.scale_export import PRESETS, generate_scale_export
+from orchestration.synthetic.scale_export import PRESETS, SHAPES, generate_scale_export
 
 ROOT = Path(__file__).resolve().parent.parent
-
 DATA = ROOT / "benchmarks" / "data"
+SAMPLE_EXPORT = ROOT / "seeds" / "sample_export"
+DEFAULT_RUNS = ["sample", "S:default", "M:default", "M:versions", "M:wide"]
+
+# figure -> (label, comparison, target per preset; None: no target at that size)
 TARGETS = {
-    "landing_ratio": ("landing vs DuckDB read", ">=", 0.8),
-    "full_ratio": ("full run vs plain SQL", "<=", 1.5),
-    "incremental_ratio": ("incremental vs full", "<=", 0.15),
-    "noop_seconds": ("no-op run (s)", "<=", 5.0),
-    "peak_memory_gib": ("peak memory (GiB)", "<=", 4.0),
+    "landing_ratio": ("landing vs DuckDB read", ">=", {"M": 0.9}),
+    "full_ratio": ("full run vs plain SQL", "<=", {"S": 15.0, "M": 1.5, "L": 1.5}),
+    "incremental_ratio": ("incremental vs full", "<=", {"M": 0.15, "L": 0.15}),
+    "noop_seconds": ("no-op run (s)", "<=", {"S": 1.0, "M": 1.0, "L": 1.0}),
+    "peak_memory_gib": ("peak memory (GiB)", "<=", {"M": 4.0, "L": 4.0}),
 }
+SAMPLE_TARGET_SECONDS = 10.0
 
 
 @dataclass
 class Figures:
     preset: str
+    shape: str
     raw_rows: int
     export_mb: float
     landing_rows_per_s: float
@@ -68,22 +79,34 @@ class Figures:
     incremental_ratio: float
     noop_seconds: float
     warehouse_mb: float
+    profile: dict = field(default_factory=dict)
 
 
-def main(presets: list[str]) -> int:
-    results = []
-    for name in presets:
-        print(f"\n=== preset {name} ===", flush=True)
-        results.append(bench(name))
+def main(runs: list[str]) -> int:
+    results: list[Figures] = []
+    sample_seconds = None
+    for run in runs:
+        if run == "sample":
+            sample_seconds = sample_run()
+            print(f"sample export, end to end: {sample_seconds:.1f}s", flush=True)
+            continue
+        preset, _, shape = run.partition(":")
+        print(f"\n=== preset {preset}, shape {shape or 'default'} ===", flush=True)
+        results.append(bench(preset, shape or "default"))
     print()
-    print(render(results))
+    print(render(results, sample_seconds))
+    for figures in results:
+        print()
+        print(render_profile(figures))
     out = ROOT / "benchmarks" / "results.json"
     out.write_text(
         json.dumps(
             {
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "commit": _commit(),
                 "machine": machine(),
                 "memory_limit": os.environ.get("STIGG_DUCKDB_MEMORY_LIMIT", "default"),
+                "sample_run_seconds": sample_seconds,
                 "results": [asdict(r) for r in results],
             },
             indent=2,
@@ -93,21 +116,7 @@ def main(presets: list[str]) -> int:
     return 0
 
 
-def bench(name: str) -> Figures:
-    preset = PRESETS[name]
-    generated = DATA / name / "generated"
-    if not (generated / ".complete").exists():
-        shutil.rmtree(generated, ignore_errors=True)
-        summary = generate_scale_export(generated, preset)
-        (generated / ".complete").write_text(json.dumps(asdict(summary)))
-        print(f"generated {summary.rows:,} rows in {summary.files} files, {summary.seconds:.1f}s")
-    transfers = sorted({p.name for p in generated.glob("*/dt=*")})
-    first, last = transfers[:-1], transfers[-1:]
-
-    work = DATA / name / "work"
-    shutil.rmtree(work, ignore_errors=True)
-    export = work / "export"
-    _copy_transfers(generated, export, first)
+def _env(work: Path, export: Path) -> dict[str, str]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("STIGG_", "DAGSTER_"))},
         "STIGG_EXPORT_URI": str(export),
@@ -116,29 +125,68 @@ def bench(name: str) -> Figures:
     }
     if "STIGG_DUCKDB_MEMORY_LIMIT" in os.environ:
         env["STIGG_DUCKDB_MEMORY_LIMIT"] = os.environ["STIGG_DUCKDB_MEMORY_LIMIT"]
+    (work / "dagster_home").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "dagster_home" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
+    return env
+
+
+def sample_run() -> float:
+    """The bundled sample into a fresh warehouse, as a second run on the machine is."""
+    work = DATA / "sample"
+    shutil.rmtree(work, ignore_errors=True)
+    env = _env(work, SAMPLE_EXPORT)
+    timed_run(env)  # the first run on the machine: dbt parses for this warehouse
+    shutil.rmtree(work / "warehouse")
+    return timed_run(env).seconds
+
+
+def bench(name: str, shape: str) -> Figures:
+    generated = DATA / f"{name}-{shape}" / "generated"
+    if not (generated / ".complete").exists():
+        shutil.rmtree(generated, ignore_errors=True)
+        summary = generate_scale_export(generated, PRESETS[name], shape=SHAPES[shape])
+        (generated / ".complete").write_text(json.dumps(asdict(summary)))
+        print(f"generated {summary.rows:,} rows in {summary.files} files, {summary.seconds:.1f}s")
+    transfers = sorted({p.name for p in generated.glob("*/dt=*")})
+    first, last = transfers[:-1], transfers[-1:]
+
+    work = DATA / f"{name}-{shape}" / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    export = work / "export"
+    _copy_transfers(generated, export, first)
+    env = _env(work, export)
     files = {
         t.model: sorted(str(p) for p in export.glob(f"{t.model}/dt=*/*.parquet")) for t in TABLES
     }
 
     read_seconds, raw_rows = duckdb_bulk_read(files, work / "duckdb_read.duckdb")
-    print(f"DuckDB bulk read: {raw_rows:,} rows in {read_seconds:.1f}s")
+    print(f"DuckDB bulk read: {raw_rows:,} rows in {read_seconds:.1f}s", flush=True)
     baseline_seconds = plain_sql_build(files, work / "plain_sql.duckdb")
-    print(f"plain SQL build: {baseline_seconds:.1f}s")
+    print(f"plain SQL build: {baseline_seconds:.1f}s", flush=True)
+    for scratch in ("duckdb_read.duckdb", "plain_sql.duckdb"):
+        (work / scratch).unlink(missing_ok=True)
 
     full = timed_run(env)
-    landing_seconds = step_seconds(env, full.run_id, "raw_export")
+    full_profile = profile(env, full)
+    landing_seconds = full_profile["steps"]["raw_export"]["seconds"]
     print(
-        f"full run: {full.seconds:.1f}s (landing {landing_seconds:.1f}s), peak {full.peak_gib:.2f} GiB"
+        f"full run: {full.seconds:.1f}s (landing {landing_seconds:.1f}s), peak {full.peak_gib:.2f} GiB",
+        flush=True,
     )
 
     _copy_transfers(generated, export, last)
     incremental = timed_run(env)
-    print(f"incremental run: {incremental.seconds:.1f}s, peak {incremental.peak_gib:.2f} GiB")
+    incremental_profile = profile(env, incremental)
+    print(
+        f"incremental run: {incremental.seconds:.1f}s, peak {incremental.peak_gib:.2f} GiB",
+        flush=True,
+    )
     noop = timed_run(env)
-    print(f"no-op run: {noop.seconds:.2f}s")
+    print(f"no-op run: {noop.seconds:.2f}s", flush=True)
 
     return Figures(
         preset=name,
+        shape=shape,
         raw_rows=raw_rows,
         export_mb=_mb(sum(p.stat().st_size for p in export.rglob("*.parquet"))),
         landing_rows_per_s=raw_rows / landing_seconds,
@@ -152,6 +200,7 @@ def bench(name: str) -> Figures:
         incremental_ratio=incremental.seconds / full.seconds,
         noop_seconds=noop.seconds,
         warehouse_mb=_mb(Path(env["STIGG_WAREHOUSE_PATH"]).stat().st_size),
+        profile={"full": full_profile, "incremental": incremental_profile},
     )
 
 
@@ -237,10 +286,11 @@ class TimedRun:
     seconds: float
     peak_gib: float
     run_id: str | None
+    samples: list[tuple[float, int]]  # (time.time(), summed RSS in bytes)
 
 
 def timed_run(env: dict[str, str]) -> TimedRun:
-    """`stigg-warehouse run` as a user starts it; wall time and the peak RSS of its process tree."""
+    """`stigg-warehouse run` as a user starts it; wall time and the RSS of its process tree."""
     started = time.monotonic()
     process = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "stigg-warehouse"), "run"],
@@ -250,8 +300,8 @@ def timed_run(env: dict[str, str]) -> TimedRun:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    peak = [0]
-    sampler = threading.Thread(target=_sample_rss, args=(process.pid, peak), daemon=True)
+    samples: list[tuple[float, int]] = []
+    sampler = threading.Thread(target=_sample_rss, args=(process.pid, samples), daemon=True)
     sampler.start()
     output, _ = process.communicate()
     seconds = time.monotonic() - started
@@ -260,10 +310,11 @@ def timed_run(env: dict[str, str]) -> TimedRun:
         print(output[-5000:])
         raise SystemExit(f"stigg-warehouse run exited {process.returncode}")
     match = re.search(r"^Run ([0-9a-f-]{36}):", output, re.MULTILINE)
-    return TimedRun(seconds, peak[0] / 2**30, match.group(1) if match else None)
+    peak = max((rss for _, rss in samples), default=0)
+    return TimedRun(seconds, peak / 2**30, match.group(1) if match else None, samples)
 
 
-def _sample_rss(pid: int, peak: list[int]) -> None:
+def _sample_rss(pid: int, samples: list[tuple[float, int]]) -> None:
     try:
         root = psutil.Process(pid)
         while root.is_running() and root.status() != psutil.STATUS_ZOMBIE:
@@ -271,31 +322,91 @@ def _sample_rss(pid: int, peak: list[int]) -> None:
             for process in [root, *root.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):
                     total += process.memory_info().rss
-            peak[0] = max(peak[0], total)
+            samples.append((time.time(), total))
             time.sleep(0.1)
     except psutil.Error:
         return
 
 
-def step_seconds(env: dict[str, str], run_id: str | None, step_key: str) -> float:
-    """A step's duration from the run's own event log (the Dagster instance of `env`)."""
-    code = (
-        "import dagster as dg, sys; "
-        "stats = dg.DagsterInstance.get().get_run_step_stats(sys.argv[1]); "
-        "print(next(s.end_time - s.start_time for s in stats if s.step_key == sys.argv[2]))"
-    )
+_PROFILE_CODE = """
+import json, sys, dagster as dg
+instance = dg.DagsterInstance.get()
+stats = instance.get_run_stats(sys.argv[1])
+steps = {s.step_key: [s.start_time, s.end_time] for s in instance.get_run_step_stats(sys.argv[1])}
+print(json.dumps({"run": [stats.start_time, stats.end_time], "steps": steps}))
+"""
+
+
+def profile(env: dict[str, str], run: TimedRun) -> dict:
+    """Where a run's seconds went: its steps, Dagster's own share, dbt by node; peak memory per step."""
     out = subprocess.run(
-        [sys.executable, "-c", code, run_id or "", step_key],
+        [sys.executable, "-c", _PROFILE_CODE, run.run_id or ""],
         env=env,
         capture_output=True,
         text=True,
         check=True,
     )
-    return float(out.stdout.strip().splitlines()[-1])
+    stats = json.loads(out.stdout.strip().splitlines()[-1])
+    steps = {}
+    for step, (start, end) in stats["steps"].items():
+        window = [rss for t, rss in run.samples if start <= t <= end]
+        steps[step] = {
+            "seconds": round(end - start, 2),
+            "peak_memory_gib": round(max(window, default=0) / 2**30, 2),
+        }
+    in_steps = sum(s["seconds"] for s in steps.values())
+    return {
+        "wall_seconds": round(run.seconds, 2),
+        "steps": steps,
+        # The CLI's process start, the definitions, the instance and its event writes outside
+        # any step, and the summary.
+        "outside_steps_seconds": round(run.seconds - in_steps, 2),
+        "dbt": _dbt_profile(run.run_id),
+    }
 
 
-def render(results: list[Figures]) -> str:
-    header = ["figure", *(r.preset for r in results), "target"]
+def _dbt_profile(run_id: str | None) -> dict:
+    found = sorted(
+        (ROOT / "dbt_project" / "target").glob(
+            f"stigg_dbt_models-{(run_id or '')[:7]}-*/run_results.json"
+        )
+    )
+    if not found:
+        return {}
+    results = json.loads(found[-1].read_text())
+    by_kind: dict[str, float] = {}
+    for result in results["results"]:
+        unique_id = result["unique_id"]
+        kind = unique_id.split(".")[0]
+        if kind == "model":
+            kind = "models " + _layer(unique_id)
+        by_kind[kind] = round(by_kind.get(kind, 0) + result["execution_time"], 2)
+    slowest = sorted(results["results"], key=lambda r: -r["execution_time"])[:8]
+    return {
+        "elapsed_seconds": round(results["elapsed_time"], 2),
+        "nodes": len(results["results"]),
+        "node_seconds_by_kind": by_kind,
+        "slowest": [
+            [r["unique_id"].split(".", 2)[-1], round(r["execution_time"], 2)] for r in slowest
+        ],
+    }
+
+
+def _layer(unique_id: str) -> str:
+    name = unique_id.split(".")[-1]
+    if name.startswith("stg_"):
+        return "staging"
+    if name.startswith("rejects_"):
+        return "rejects"
+    if name.isupper():
+        return "stigg"
+    if name == "reconciliation":
+        return "meta"
+    return "analytics"
+
+
+def render(results: list[Figures], sample_seconds: float | None = None) -> str:
+    header = ["figure", *(f"{r.preset} {r.shape}" for r in results), "target"]
     rows = [
         ["raw rows", *(f"{r.raw_rows:,}" for r in results), ""],
         ["export (MB of Parquet)", *(f"{r.export_mb:,.0f}" for r in results), ""],
@@ -306,19 +417,47 @@ def render(results: list[Figures]) -> str:
         ["incremental run (s)", *(f"{r.incremental_seconds:.1f}" for r in results), ""],
         ["warehouse (MB)", *(f"{r.warehouse_mb:,.0f}" for r in results), ""],
     ]
-    for field, (label, op, target) in TARGETS.items():
+    for figure, (label, op, targets) in TARGETS.items():
         cells = []
         for r in results:
-            value = getattr(r, field)
+            value = getattr(r, figure)
+            target = targets.get(r.preset)
+            if target is None:
+                cells.append(f"{value:.2f}")
+                continue
             met = value >= target if op == ">=" else value <= target
             cells.append(f"{value:.2f} {'met' if met else 'NOT met'}")
-        rows.append([label, *cells, f"{op} {target}"])
+        rows.append([label, *cells, ", ".join(f"{p} {op} {t}" for p, t in targets.items())])
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     lines = [
         " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True))
         for row in [header, *rows]
     ]
     lines.insert(1, "-+-".join("-" * w for w in widths))
+    if sample_seconds is not None:
+        met = "met" if sample_seconds <= SAMPLE_TARGET_SECONDS else "NOT met"
+        lines.append(
+            f"\nsample export run, end to end: {sample_seconds:.1f}s {met} (<= {SAMPLE_TARGET_SECONDS:.0f})"
+        )
+    return "\n".join(lines)
+
+
+def render_profile(figures: Figures) -> str:
+    lines = [f"profile {figures.preset} {figures.shape}"]
+    for name, run in figures.profile.items():
+        steps = ", ".join(
+            f"{step} {s['seconds']:.1f}s ({s['peak_memory_gib']:.2f} GiB)"
+            for step, s in run["steps"].items()
+        )
+        lines.append(
+            f"  {name}: {run['wall_seconds']:.1f}s = {steps}; outside steps {run['outside_steps_seconds']:.1f}s"
+        )
+        dbt = run.get("dbt") or {}
+        if dbt:
+            kinds = ", ".join(f"{k} {v:.1f}s" for k, v in dbt["node_seconds_by_kind"].items())
+            slowest = ", ".join(f"{n} {s:.1f}s" for n, s in dbt["slowest"][:5])
+            lines.append(f"    dbt {dbt['elapsed_seconds']:.1f}s, {dbt['nodes']} nodes: {kinds}")
+            lines.append(f"    slowest: {slowest}")
     return "\n".join(lines)
 
 
@@ -327,13 +466,36 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}, DuckDB {duckdb.__version__}"
 
 
+def _commit() -> str:
+    out = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+    )
+    return out.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
+
+
 def _mb(size: int) -> float:
     return size / 1e6
 
 
+def _parse(arguments: list[str]) -> list[str]:
+    runs = []
+    for argument in arguments or DEFAULT_RUNS:
+        if argument == "sample":
+            runs.append(argument)
+            continue
+        preset, _, shape = argument.upper().partition(":")
+        shape = shape.lower() or "default"
+        if preset not in PRESETS or shape not in SHAPES:
+            raise SystemExit(
+                f"unknown {argument!r}: choose 'sample' or PRESET[:SHAPE] from {sorted(PRESETS)} "
+                f"and {sorted(SHAPES)}"
+            )
+        runs.append(f"{preset}:{shape}")
+    return runs
+
+
 if __name__ == "__main__":
-    chosen = [a.upper() for a in sys.argv[1:]] or ["S", "M"]
-    unknown = [p for p in chosen if p not in PRESETS]
-    if unknown:
-        raise SystemExit(f"unknown preset(s) {unknown}; choose from {sorted(PRESETS)}")
-    raise SystemExit(main(chosen))
+    raise SystemExit(main(_parse(sys.argv[1:])))

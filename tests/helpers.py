@@ -66,7 +66,9 @@ def run_cli(
     )
 
 
-def run_dbt(args: list[str], database: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+def run_dbt(
+    args: list[str], database: Path, tmp_path: Path, **variables: str
+) -> subprocess.CompletedProcess:
     """dbt alone, from dbt_project/, against `database` (as the README's "dbt alone" says)."""
     return subprocess.run(
         [
@@ -76,7 +78,7 @@ def run_dbt(args: list[str], database: Path, tmp_path: Path) -> subprocess.Compl
             "--profiles-dir",
             str(PROJECT_ROOT),
             "--vars",
-            json.dumps({"stigg_database_path": str(database)}),
+            json.dumps({"stigg_database_path": str(database), **variables}),
             "--target-path",
             str(tmp_path / "target"),
             "--log-path",

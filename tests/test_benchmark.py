@@ -67,11 +67,14 @@ def test_the_plain_sql_baseline_builds_the_same_tables_as_the_pipeline(tmp_path,
 def test_the_table_marks_each_target_met_or_not():
     bench = _benchmark_module()
     figures = bench.Figures(
-        preset="X", raw_rows=10, export_mb=1, landing_rows_per_s=9, duckdb_read_rows_per_s=10,
-        landing_ratio=0.9, full_seconds=3, baseline_seconds=1, full_ratio=3.0, peak_memory_gib=1,
-        incremental_seconds=1, incremental_ratio=0.33, noop_seconds=0.2, warehouse_mb=2,
+        preset="M", shape="default", raw_rows=10, export_mb=1, landing_rows_per_s=9,
+        duckdb_read_rows_per_s=10, landing_ratio=0.9, full_seconds=3, baseline_seconds=1,
+        full_ratio=3.0, peak_memory_gib=1, incremental_seconds=1, incremental_ratio=0.33,
+        noop_seconds=0.2, warehouse_mb=2,
     )  # fmt: skip
-    table = bench.render([figures])
+    table = bench.render([figures], sample_seconds=12.0)
     assert "landing vs DuckDB read | 0.90 met" in table
     assert "full run vs plain SQL  | 3.00 NOT met" in table
     assert "no-op run (s)          | 0.20 met" in table
+    assert "sample export run, end to end: 12.0s NOT met" in table
+    assert bench._parse(["m:versions", "sample"]) == ["M:versions", "sample"]

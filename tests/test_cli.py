@@ -63,6 +63,7 @@ def test_dbt_builds_the_working_copy_named_in_its_arguments():
     assert json.loads(args[2]) == {
         "stigg_database_path": "/data/w.duckdb.build",
         "stigg_duckdb_memory_limit": "1GB",
+        "stigg_check_scope": "new_rows",
     }
     assert dbt_build_args(settings, full_refresh=True)[-1] == "--full-refresh"
 

@@ -67,6 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--memory-limit", default="2GB", help="DuckDB's memory limit for --preset (default 2GB)."
     )
+    generate.add_argument(
+        "--shape",
+        choices=["default", "versions", "wide"],
+        default="default",
+        help=(
+            "With --preset, what the export looks like: default; versions (3 versions of every "
+            "subscription, 2 of every customer and entitlement, 2x the measurements, 20 event "
+            "names, 50 plans); wide (100k event names and plans)."
+        ),
+    )
     generate.add_argument("--customers", type=int, default=300)
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--transfers", type=int, default=4)
@@ -216,10 +226,14 @@ def _generate(args: argparse.Namespace) -> int:
             return 2
         shutil.rmtree(out)
     if args.preset:
-        from orchestration.synthetic.scale_export import PRESETS, generate_scale_export
+        from orchestration.synthetic.scale_export import PRESETS, SHAPES, generate_scale_export
 
         scaled = generate_scale_export(
-            out, PRESETS[args.preset], seed=args.seed, memory_limit=args.memory_limit
+            out,
+            PRESETS[args.preset],
+            shape=SHAPES[args.shape],
+            seed=args.seed,
+            memory_limit=args.memory_limit,
         )
         print(
             f"Wrote {scaled.files} files, {scaled.rows:,} rows ({scaled.bytes / 1e6:,.0f} MB) "

@@ -140,7 +140,7 @@ def raw_export(context: dg.AssetExecutionContext, warehouse: StiggWarehouse) -> 
         raw.ensure_schema([t.model for t in TABLES])
         for model in selected:
             landed = landing.land_model(
-                raw, model, [f for f in files if f.model == model], load_id=context.run_id
+                raw, model, [f for f in files if f.model == model], load_id=context.run.run_id
             )
             row_count, newest_transfer = raw.table_summary(model)
             for failure in landed.failed:

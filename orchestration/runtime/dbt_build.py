@@ -17,10 +17,13 @@ ENVIRONMENT_TABLES_PREFIX = "stigg_environment_tables="  # macros/stigg/environm
 
 
 def dbt_vars(settings: Settings) -> dict[str, str]:
-    """What profiles.yml reads: the run's working copy and DuckDB's memory limit."""
+    """What profiles.yml reads (the run's working copy, DuckDB's memory limit), and what a run's
+    tests check of an incremental table: the rows its build took in (a full refresh takes in
+    every row; macros/stigg/incremental.sql). The same for every run, so dbt parses once."""
     return {
         "stigg_database_path": str(settings.build_path),
         "stigg_duckdb_memory_limit": settings.duckdb_memory_limit,
+        "stigg_check_scope": "new_rows",
     }
 
 

@@ -160,12 +160,15 @@ def _column_entry(table: Table, column: Column) -> dict:
     tests: list = []
     if column.mandatory:
         entry["constraints"] = [{"type": "not_null"}]  # the table's test: not_null_<TABLE>
-    if table.key == (column.name,):
-        tests.append("unique")
     if column.enum:
         # A value outside the doc's enum is still a real record: it stays, and the test warns.
         tests.append(
-            {"accepted_values": {"arguments": {"values": list(column.enum)}, "config": _WARN}}
+            {
+                "accepted_values": {
+                    "arguments": {"values": list(column.enum)},
+                    "config": _WARN,
+                }
+            }
         )
     if tests:
         entry["data_tests"] = tests
@@ -184,11 +187,11 @@ def not_null_test(name: str, columns: list[str]) -> dict:
 
 def _table_tests(table: Table) -> list:
     rejects = f"ref('rejects_{table.model}')"
+    mandatory = [c.name for c in table.columns if c.mandatory]
     tests: list = [
-        not_null_test(f"not_null_{table.name}", [c.name for c in table.columns if c.mandatory])
+        not_null_test(f"not_null_{table.name}", mandatory),
+        unique_key_test(f"unique_{table.name}_{'_'.join(table.key)}", list(table.key)),
     ]
-    if len(table.key) > 1:
-        tests.append(unique_key_test(f"unique_{table.name}_{'_'.join(table.key)}", list(table.key)))
     if table.references:
         # Warn: an export can reference a record that an earlier, unexported change created.
         references = [

@@ -63,30 +63,65 @@ PRESETS = {
     "L": Preset(customers=1_000_000, usage_events=100_000_000),
 }
 
-# Records per model. "c": customers, "e": usage events; catalog models have fixed sizes.
-_RECORDS: dict[str, Callable[[int, int], int]] = {
-    "PRODUCTS": lambda c, e: 3,
-    "FEATURES": lambda c, e: 30,
-    "PLANS": lambda c, e: 9,
-    "ADDONS": lambda c, e: 6,
-    "PRICES": lambda c, e: 24,
-    "PACKAGE_ENTITLEMENTS": lambda c, e: 90,
-    "COUPONS": lambda c, e: 20,
-    "CUSTOMERS": lambda c, e: c,
-    "CUSTOMER_RESOURCES": lambda c, e: max(1, c // 4),
-    "SUBSCRIPTIONS": lambda c, e: c,
-    "SUBSCRIPTION_PRICES": lambda c, e: c,
-    "SUBSCRIPTION_ADDONS": lambda c, e: max(1, c // 5),
-    "SUBSCRIPTION_APPLIED_COUPONS": lambda c, e: max(1, c // 20),
-    "PROMOTIONAL_ENTITLEMENTS": lambda c, e: max(1, c // 20),
-    "ENTITLEMENTS": lambda c, e: 3 * c,
-    "USAGE_MEASUREMENTS": lambda c, e: max(1, e // 10),
-    "USAGE_EVENTS": lambda c, e: e,
+
+@dataclass(frozen=True)
+class Shape:
+    """What an export looks like, whatever its size: how often records change, how many
+    measurements there are per event, how many distinct event names and plans."""
+
+    # Tables whose every record has this many versions, one per transfer from its creation on
+    # (a record created in the last transfers has fewer); the others change one time in 40.
+    versions: tuple[tuple[str, int], ...] = ()
+    measurements_per_event: float = 0.1
+    event_names: int | None = None  # None: the five names of EVENT_NAMES
+    plans: int = 9
+
+
+SHAPES = {
+    # Records change now and then; five event names, nine plans.
+    "default": Shape(),
+    # Every subscription in 3 versions, every customer and entitlement in 2; twice the
+    # measurements; 20 event names and 50 plans.
+    "versions": Shape(
+        versions=(("SUBSCRIPTIONS", 3), ("CUSTOMERS", 2), ("ENTITLEMENTS", 2)),
+        measurements_per_event=0.2,
+        event_names=20,
+        plans=50,
+    ),
+    # For robustness: 100k distinct event names and plans (event names that embed ids).
+    "wide": Shape(event_names=100_000, plans=100_000),
 }
+
+
+def _records(preset: Preset, shape: Shape) -> dict[str, int]:
+    """Records per table; the catalog's sizes are fixed but for the number of plans."""
+    c, e, plans = preset.customers, preset.usage_events, shape.plans
+    return {
+        "PRODUCTS": 3,
+        "FEATURES": 30,
+        "PLANS": plans,
+        "ADDONS": 6,
+        "PRICES": 2 * plans + 6,  # two per plan, one per add-on
+        "PACKAGE_ENTITLEMENTS": 10 * plans,
+        "COUPONS": 20,
+        "CUSTOMERS": c,
+        "CUSTOMER_RESOURCES": max(1, c // 4),
+        "SUBSCRIPTIONS": c,
+        "SUBSCRIPTION_PRICES": c,
+        "SUBSCRIPTION_ADDONS": max(1, c // 5),
+        "SUBSCRIPTION_APPLIED_COUPONS": max(1, c // 20),
+        "PROMOTIONAL_ENTITLEMENTS": max(1, c // 20),
+        "ENTITLEMENTS": 3 * c,
+        "USAGE_MEASUREMENTS": max(1, int(e * shape.measurements_per_event)),
+        "USAGE_EVENTS": e,
+    }
+
+
 _CATALOG = {"PRODUCTS", "FEATURES", "PLANS", "ADDONS", "PRICES", "PACKAGE_ENTITLEMENTS", "COUPONS"}
 _INSERT_ONLY = {"USAGE_EVENTS", "USAGE_MEASUREMENTS"}
 
-# Columns whose value is not the type's default (SQL over i, v, created_at, transfer_at, seed).
+# Columns whose value is not the type's default (SQL over i, v, created_at, transfer_at, seed);
+# the ones that depend on the shape are in _shaped_values.
 _SPECIAL: dict[tuple[str, str], str] = {
     ("CUSTOMERS", "EMAIL"): "'user' || i || '@example.com'",
     ("CUSTOMERS", "NAME"): "'Customer ' || i",
@@ -108,9 +143,7 @@ _SPECIAL: dict[tuple[str, str], str] = {
     ("SUBSCRIPTIONS", "RESOURCE_ID"): "NULL",
     ("SUBSCRIPTIONS", "COUPON_ID"): "NULL",
     ("SUBSCRIPTION_PRICES", "SUBSCRIPTION_ID"): lambda ref: ref("SUBSCRIPTIONS", "i"),
-    ("SUBSCRIPTION_PRICES", "PRICE_ID"): lambda ref: ref("PRICES", "i % 18"),
     ("SUBSCRIPTION_ADDONS", "QUANTITY"): "1 + h(i, v, 'quantity') % 5",
-    ("SUBSCRIPTION_ADDONS", "PRICE_ID"): lambda ref: ref("PRICES", "18 + i % 6"),
     ("PLANS", "BASE_PLAN_ID"): "NULL",
     ("PLANS", "VERSION_NUMBER"): "1",
     ("PLANS", "IS_LATEST"): "true",
@@ -118,14 +151,9 @@ _SPECIAL: dict[tuple[str, str], str] = {
     ("ADDONS", "IS_LATEST"): "true",
     ("PRICES", "PRICE_CURRENCY"): "'USD'",
     ("PRICES", "BILLING_PERIOD"): "['MONTHLY', 'ANNUALLY'][1 + i % 2]",
-    ("PRICES", "PACKAGE_ID"): lambda ref: (
-        f"CASE WHEN i < 18 THEN {ref('PLANS', 'i // 2')} ELSE {ref('ADDONS', 'i - 18')} END"
-    ),
     ("PRICES", "TIERS"): "NULL",
-    ("PACKAGE_ENTITLEMENTS", "PACKAGE_ID"): lambda ref: ref("PLANS", "i % 9"),
     ("PACKAGE_ENTITLEMENTS", "FEATURE_ID"): lambda ref: ref("FEATURES", "i % 30"),
     ("USAGE_EVENTS", "RESOURCE_ID"): "NULL",
-    ("USAGE_EVENTS", "EVENT_NAME"): f"{list(EVENT_NAMES)}[1 + h(i, 'event') % {len(EVENT_NAMES)}]",
     ("USAGE_EVENTS", "TIMESTAMP"): "created_at - INTERVAL 2 SECOND",
     ("USAGE_EVENTS", "DIMENSIONS"): "'{\"region\": \"' || ['eu', 'us', 'ap'][1 + i % 3] || '\"}'",
     ("USAGE_EVENTS", "IDEMPOTENCY_KEY"): "'idem-' || i",
@@ -142,6 +170,26 @@ _SPECIAL: dict[tuple[str, str], str] = {
     ("ENTITLEMENTS", "CURRENT_USAGE"): "h(i, v, 'usage') % 600",
     ("ENTITLEMENTS", "IS_DELETED"): "false",
 }
+
+
+def _shaped_values(shape: Shape) -> dict[tuple[str, str], str | Callable]:
+    """The special values that follow the shape: prices per plan, event names."""
+    plan_prices = 2 * shape.plans
+    names = (
+        f"{list(EVENT_NAMES)}[1 + h(i, 'event') % {len(EVENT_NAMES)}]"
+        if shape.event_names is None
+        else f"'event_' || (h(i, 'event') % {shape.event_names})"
+    )
+    return {
+        ("SUBSCRIPTION_PRICES", "PRICE_ID"): lambda ref: ref("PRICES", f"i % {plan_prices}"),
+        ("SUBSCRIPTION_ADDONS", "PRICE_ID"): lambda ref: ref("PRICES", f"{plan_prices} + i % 6"),
+        ("PRICES", "PACKAGE_ID"): lambda ref: (
+            f"CASE WHEN i < {plan_prices} THEN {ref('PLANS', 'i // 2')} "
+            f"ELSE {ref('ADDONS', f'i - {plan_prices}')} END"
+        ),
+        ("PACKAGE_ENTITLEMENTS", "PACKAGE_ID"): lambda ref: ref("PLANS", f"i % {shape.plans}"),
+        ("USAGE_EVENTS", "EVENT_NAME"): names,
+    }
 
 
 def _default_value(table: Table, column: Column) -> str:
@@ -173,8 +221,10 @@ def key_value(table: str, index: str, column: str | None = None) -> str:
     return f"('{prefix}_{'id' if column == 'ID' else 'ref'}_' || ({index}))"
 
 
-def _column_value(table: Table, column: Column, records: dict[str, int]) -> str:
-    special = _SPECIAL.get((table.name, column.name))
+def _column_value(table: Table, column: Column, records: dict[str, int], shape: Shape) -> str:
+    special = _shaped_values(shape).get((table.name, column.name)) or _SPECIAL.get(
+        (table.name, column.name)
+    )
     if isinstance(special, str):
         return special
     if special is not None:
@@ -225,6 +275,7 @@ class _Plan:
     table: Table
     records: int
     transfers: int
+    versions: int = 1  # every record's versions (Shape.versions); 1: it changes one time in 40
 
     def created_in(self, transfer: int) -> tuple[int, int]:
         if self.table.name in _CATALOG:
@@ -245,7 +296,12 @@ def _rows_sql(plan: _Plan, transfer: int, part_range: tuple[int, int], first_par
     if first_part and transfer > 0:
         created_lo, _ = plan.created_in(transfer)
         existing = plan.records if plan.table.name in _CATALOG else created_lo
-        if plan.table.name not in _INSERT_ONLY and existing:
+        if plan.versions > 1:
+            # The records created in the transfers before this one, up to versions - 1 ago.
+            first_lo, _ = plan.created_in(max(0, transfer - plan.versions + 1))
+            _, last_hi = plan.created_in(transfer - 1)
+            versions.append(f"SELECT range AS i, {transfer} AS v FROM range({first_lo}, {last_hi})")
+        elif plan.table.name not in _INSERT_ONLY and existing:
             versions.append(
                 f"SELECT range AS i, {transfer} AS v FROM range(0, {existing}) "
                 f"WHERE h(range, {transfer}, 'update') % {UPDATE_ONE_IN} = 0"
@@ -265,10 +321,12 @@ def _created_transfer_sql(plan: _Plan) -> str:
     return f"(i * {plan.transfers} // {plan.records})"
 
 
-def _file_sql(plan: _Plan, transfer: int, rows_sql: str, records: dict[str, int]) -> str:
+def _file_sql(
+    plan: _Plan, transfer: int, rows_sql: str, records: dict[str, int], shape: Shape
+) -> str:
     first = _transfer_at(0)
     columns = ",\n    ".join(
-        f"{_cast(plan.table, c, _column_value(plan.table, c, records))} AS {c.name}"
+        f"{_cast(plan.table, c, _column_value(plan.table, c, records, shape))} AS {c.name}"
         for c in plan.table.columns
     )
     return f"""
@@ -329,14 +387,16 @@ def generate_scale_export(
     out: Path,
     preset: Preset,
     *,
+    shape: Shape = SHAPES["default"],
     seed: int = 7,
     memory_limit: str = "2GB",
     progress: ProgressBar | bool | None = True,
 ) -> ScaleSummary:
-    """Write a `preset`-sized export to `out` (which must be empty or absent)."""
+    """Write a `preset`-sized export of `shape` to `out` (which must be empty or absent)."""
     started = time.monotonic()
-    records = {t.name: _RECORDS[t.name](preset.customers, preset.usage_events) for t in TABLES}
-    plans = [_Plan(t, records[t.name], preset.transfers) for t in TABLES]
+    records = _records(preset, shape)
+    versions = dict(shape.versions)
+    plans = [_Plan(t, records[t.name], preset.transfers, versions.get(t.name, 1)) for t in TABLES]
     planned = sum(_planned_rows(plan) for plan in plans)
     bar = ProgressBar(planned) if progress is True else (progress or None)
     summary = ScaleSummary()
@@ -361,7 +421,7 @@ def generate_scale_export(
                     folder = out / plan.table.model / f"dt={at:%Y-%m-%d}"
                     folder.mkdir(parents=True, exist_ok=True)
                     path = folder / f"{number:04d}_{at:%Y%m%d%H%M%S}.parquet"
-                    sql = _file_sql(plan, transfer, rows_sql, records)
+                    sql = _file_sql(plan, transfer, rows_sql, records, shape)
                     written = con.execute(
                         f"COPY ({sql}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)"
                     ).fetchone()[0]
@@ -387,7 +447,9 @@ def generate_scale_export(
 def _planned_rows(plan: _Plan) -> int:
     """About how many rows a table's files will hold: records, updates and edge repeats."""
     updates = 0
-    if plan.table.name in _CATALOG:
+    if plan.versions > 1:
+        updates = plan.records * (plan.versions - 1)
+    elif plan.table.name in _CATALOG:
         updates = plan.records * (plan.transfers - 1) // UPDATE_ONE_IN
     elif plan.table.name not in _INSERT_ONLY:
         updates = plan.records * (plan.transfers - 1) // (2 * UPDATE_ONE_IN)

@@ -33,9 +33,10 @@
     ones that have a table and the ones of the new loads. -#}
 {%- set staged = ref('stg_stigg__' ~ table.model) -%}
 {%- set existing_tables = stigg_environment_table_names(this.schema) -%}
-{%- set candidates_sql = "select distinct ENVIRONMENT_ID, " ~ stigg_environment_table_name('ENVIRONMENT_ID')
-    ~ " from " ~ staged ~ " where ENVIRONMENT_ID is not null"
-    ~ (" and _stigg_load_id in (" ~ stigg_unprocessed_loads(table.model) ~ ")" if incremental else "") -%}
+{%- set candidates_sql = "select ENVIRONMENT_ID, " ~ stigg_environment_table_name('ENVIRONMENT_ID')
+    ~ " from (select distinct ENVIRONMENT_ID from " ~ staged ~ " where ENVIRONMENT_ID is not null"
+    ~ (" and _stigg_load_id in (" ~ stigg_unprocessed_loads(table.model) ~ ")" if incremental else "")
+    ~ ") as environments" -%}
 {%- set environments = {} -%}
 {%- for environment_id, table_name in run_query(candidates_sql ~ " order by 1").rows -%}
     {%- if table_name in environments -%}

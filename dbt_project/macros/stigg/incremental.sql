@@ -18,6 +18,53 @@ create table if not exists {{ processed_loads }} (
 {% endmacro %}
 
 
+{#- Post-hook: this table has taken in every landed load of its model. The loads it took in now
+    are recorded with one time, so the latest time names the last build's loads
+    (stigg_rows_of_the_last_build); a full refresh takes every load in again. -#}
+{% macro stigg_record_processed_loads(table_name) %}
+{%- set sources = stigg_load_sources() -%}
+{%- set processed_loads = stigg_processed_loads_table() -%}
+{%- set consumer = this.schema ~ '.' ~ this.identifier -%}
+{%- if should_full_refresh() %}
+delete from {{ processed_loads }} where consumer = '{{ consumer }}';
+{%- endif %}
+insert into {{ processed_loads }}
+select distinct '{{ consumer }}', load_id, now()
+from {{ sources.landed_files }}
+where model = '{{ table_name | lower }}' and status = 'landed'
+    and load_id not in (select load_id from {{ processed_loads }} where consumer = '{{ consumer }}');
+{% endmacro %}
+
+
+{#-
+    What a test of an incremental table checks: every row, or, when the orchestrator asks for
+    it (var stigg_check_scope = 'new_rows'), the rows of the keys that the table's last build
+    took in. A test whose logic is local to a row (not_null, accepted_values) or that relates a
+    row to the whole table by its key (unique, relationships) needs no more: the other rows were
+    checked by the builds that wrote them, and a key's rows are all rebuilt when it is touched.
+    A full refresh takes every load in, so it checks every row. Other tables: every row, always.
+    The project's generic tests read it (dbt's `where` config cannot call a project macro).
+-#}
+{% macro stigg_rows_of_the_last_build(table_name, consumer=none) -%}
+    {%- if table_name not in stigg_tables() or var('stigg_check_scope', 'all') != 'new_rows' -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set table = stigg_table(table_name) -%}
+    {%- if not table.incremental -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set consumer = consumer or 'stigg.' ~ table_name -%}
+    {%- set processed_loads = stigg_processed_loads_table() -%}
+    {%- set staged = api.Relation.create(schema='staging', identifier='stg_stigg__' ~ table.model) -%}
+    {{ return(
+        stigg_key_tuple(table.key) ~ ' in (select ' ~ stigg_key_tuple(table.key) ~ ' from ' ~ staged
+        ~ ' where _stigg_load_id in (select load_id from ' ~ processed_loads
+        ~ " where consumer = '" ~ consumer ~ "' and recorded_at = (select max(recorded_at) from "
+        ~ processed_loads ~ " where consumer = '" ~ consumer ~ "')))"
+    ) }}
+{%- endmacro %}
+
+
 {#- meta.dbt_processed_loads, as the hooks that write it name it (reads go through its source). -#}
 {% macro stigg_processed_loads_table() -%}
     {{ return(api.Relation.create(schema='meta', identifier='dbt_processed_loads')) }}
@@ -58,19 +105,6 @@ create table if not exists {{ processed_loads }} (
     from {{ staged or ref('stg_stigg__' ~ table.model) }}
     where _stigg_load_id in ({{ stigg_unprocessed_loads(table.model) }})
 {%- endmacro %}
-
-
-{#- Post-hook: this table now holds every landed load of its model. -#}
-{% macro stigg_record_processed_loads(table_name) %}
-{%- set sources = stigg_load_sources() -%}
-{%- set processed_loads = stigg_processed_loads_table() -%}
-{%- set consumer = this.schema ~ '.' ~ this.identifier -%}
-delete from {{ processed_loads }} where consumer = '{{ consumer }}';
-insert into {{ processed_loads }}
-select distinct '{{ consumer }}', load_id, now()
-from {{ sources.landed_files }}
-where model = '{{ table_name | lower }}' and status = 'landed';
-{% endmacro %}
 
 
 {#- Pre-hook of an incremental table: on an incremental run, drop the keys new loads touched. -#}

@@ -3,13 +3,14 @@
     NULL constraints too; this is the check that every engine runs.) -#}
 {% test stigg_environment_tables_not_null(model) %}
 {%- set table = stigg_table('USAGE_EVENTS') -%}
+{%- set rows = stigg_rows_of_the_last_build('USAGE_EVENTS') -%}
 {%- set counts = [] -%}
 {%- for table_name in (stigg_environment_table_names(model.schema) if execute else []) -%}
     {%- for column in table.columns if column.mandatory -%}
         {%- do counts.append(
             "select '" ~ table_name ~ "' as table_name, '" ~ column.name ~ "' as column_name, "
             ~ "count(*) as null_rows from " ~ model.schema ~ "." ~ adapter.quote(table_name)
-            ~ " where " ~ column.name ~ " is null"
+            ~ " where " ~ column.name ~ " is null and " ~ rows
         ) -%}
     {%- endfor -%}
 {%- endfor %}
