@@ -30,6 +30,12 @@ MOVEMENT_COLORS = {
 STATUS_COLORS = dict(zip(SUBSCRIPTIONS.column("STATUS").enum or (), PALETTE, strict=False))
 UTILIZATION_BANDS = ("0-50%", "50-80%", "80-100%", "100%+", "unlimited")
 AT_RISK_ROWS = 10
+# The page's size does not grow with the account: a chart shows the largest series (event names,
+# plans) and folds the rest into one; currencies are never added up, so the rest are named only.
+TOP_SERIES = 7
+TOP_PLANS = 12
+TOP_CURRENCIES = 4
+OTHER = "all others"
 
 STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; background: #fff; }
@@ -113,23 +119,33 @@ def _environment_section(con: duckdb.DuckDBPyConnection, environment: str) -> tu
 
 
 def _mrr_charts(con: duckdb.DuckDBPyConnection, environment: str) -> list[str]:
+    currencies = [
+        row[0]
+        for row in con.execute(
+            "select currency from analytics.mrr_movements where environment_id = ? "
+            "group by currency order by max(closing_mrr) desc, currency",
+            [environment],
+        ).fetchall()
+    ]
+    shown, hidden = currencies[:TOP_CURRENCIES], currencies[TOP_CURRENCIES:]
     rows = con.execute(
         "select strftime(month, '%Y-%m'), currency, closing_mrr, new_mrr, expansion_mrr, "
         "reactivation_mrr, contraction_mrr, churn_mrr "
-        "from analytics.mrr_movements where environment_id = ? order by 1, 2",
-        [environment],
+        "from analytics.mrr_movements where environment_id = ? and list_contains(?, currency) "
+        "order by 1, 2",
+        [environment, shown],
     ).fetchall()
     months = sorted({row[0] for row in rows})
-    currencies = sorted({row[1] for row in rows})
     by_key = {(row[0], row[1]): row for row in rows}
     mrr_series = {
         currency: [
             float(by_key[(m, currency)][2]) if (m, currency) in by_key else None for m in months
         ]
-        for currency in currencies
+        for currency in shown
     }
-    charts = [line_chart("MRR by currency (closing, per month)", months, mrr_series)]
-    for currency in currencies or [""]:
+    more = f"; {len(hidden)} more currencies not shown" if hidden else ""
+    charts = [line_chart(f"MRR by currency (closing, per month{more})", months, mrr_series)]
+    for currency in shown or [""]:
         movement_series = {
             name: [
                 float(by_key[(m, currency)][3 + i]) if (m, currency) in by_key else 0.0
@@ -150,22 +166,51 @@ def _mrr_charts(con: duckdb.DuckDBPyConnection, environment: str) -> list[str]:
 
 def _subscriptions_chart(con: duckdb.DuckDBPyConnection, environment: str) -> str:
     rows = con.execute(
-        "select PLAN_ID, STATUS, count(*) from stigg.SUBSCRIPTIONS where ENVIRONMENT_ID = ? "
-        "group by all order by 1, 2",
-        [environment],
+        f"""
+        with per_plan as (
+            select PLAN_ID, STATUS, count(*) as subscriptions
+            from stigg.SUBSCRIPTIONS where ENVIRONMENT_ID = $environment group by all
+        ),
+        ranked as (
+            select PLAN_ID, row_number() over (order by sum(subscriptions) desc, PLAN_ID) as rank
+            from per_plan group by PLAN_ID
+        )
+        select case when rank <= {TOP_PLANS} then PLAN_ID else '{OTHER}' end, STATUS,
+               sum(subscriptions)
+        from per_plan join ranked using (PLAN_ID)
+        group by all order by min(rank), 2
+        """,
+        {"environment": environment},
     ).fetchall()
-    plans, series = _pivot(rows)
-    return bar_chart("Subscriptions by plan and status (now)", plans, series, colors=STATUS_COLORS)
+    plans, series = _pivot(rows, keep_order=True)
+    title = "Subscriptions by plan and status (now"
+    title += f"; the {TOP_PLANS} largest plans)" if OTHER in plans else ")"
+    return bar_chart(title, plans, series, colors=STATUS_COLORS)
 
 
 def _usage_chart(con: duckdb.DuckDBPyConnection, environment: str) -> str:
     rows = con.execute(
-        "select strftime(event_date, '%Y-%m-%d'), event_name, sum(events) "
-        "from analytics.usage_daily where environment_id = ? group by all order by 1, 2",
-        [environment],
+        f"""
+        with per_day as (
+            select event_date, event_name, sum(events) as events
+            from analytics.usage_daily where environment_id = $environment group by all
+        ),
+        ranked as (
+            select event_name, row_number() over (order by sum(events) desc, event_name) as rank
+            from per_day group by event_name
+        )
+        select strftime(event_date, '%Y-%m-%d'),
+               case when rank <= {TOP_SERIES} then event_name else '{OTHER}' end, sum(events)
+        from per_day join ranked using (event_name)
+        group by all order by 1, 2
+        """,
+        {"environment": environment},
     ).fetchall()
     days, series = _pivot(rows)
-    return line_chart("Usage events per day, by event name", days, series)
+    title = "Usage events per day, by event name"
+    if OTHER in series:
+        title += f" (the {TOP_SERIES} most used)"
+    return line_chart(title, days, series)
 
 
 def _utilization_chart(con: duckdb.DuckDBPyConnection, environment: str) -> str:
@@ -208,9 +253,14 @@ def _at_risk_table(con: duckdb.DuckDBPyConnection, environment: str) -> str:
     )
 
 
-def _pivot(rows: list[tuple]) -> tuple[list[str], dict[str, list[float]]]:
-    """(label, series, value) rows as sorted labels and one value per label for each series."""
-    labels = sorted({row[0] for row in rows})
+def _pivot(rows: list[tuple], keep_order: bool = False) -> tuple[list[str], dict[str, list[float]]]:
+    """(label, series, value) rows as labels (sorted, or in the rows' order) and one value per
+    label for each series."""
+    labels = (
+        list(dict.fromkeys(row[0] for row in rows))
+        if keep_order
+        else sorted({row[0] for row in rows})
+    )
     values = {(row[0], row[1]): float(row[2]) for row in rows}
     names = sorted({row[1] for row in rows})
     return labels, {name: [values.get((label, name), 0.0) for label in labels] for name in names}
