@@ -20,7 +20,8 @@ stigg_dbt_project.prepare_if_dev()
 
 # The vars the manifest was last parsed with. dbt reparses the whole project when a build's vars
 # differ from its last parse's, so `prepare` parses with the vars of the run that follows.
-_PARSED_VARS = stigg_dbt_project.target_path / "stigg_parsed_vars.json"
+_TARGET_DIR = stigg_dbt_project.project_dir / stigg_dbt_project.target_path
+_PARSED_VARS = _TARGET_DIR / "stigg_parsed_vars.json"
 
 
 def manifest_is_stale(variables: dict[str, str] | None = None) -> bool:
@@ -42,8 +43,8 @@ def prepare(settings: Settings | None = None) -> bool:
     variables = dbt_vars(settings) if settings is not None else None
     if not manifest_is_stale(variables):
         return False
-    stigg_dbt_project.target_path.mkdir(parents=True, exist_ok=True)
-    with FileLock(stigg_dbt_project.target_path / "stigg_parse.lock"):
+    _TARGET_DIR.mkdir(parents=True, exist_ok=True)
+    with FileLock(_TARGET_DIR / "stigg_parse.lock"):
         if not manifest_is_stale(variables):
             return False
         _parse(variables)
@@ -59,7 +60,7 @@ def _parse(variables: dict[str, str] | None) -> None:
         profiles_dir=str(PROJECT_ROOT),
         dbt_executable=dbt_executable(),
     )
-    dbt.cli(args, target_path=stigg_dbt_project.target_path).wait()
+    dbt.cli(args, target_path=_TARGET_DIR).wait()
     _PARSED_VARS.write_text(json.dumps(variables))
 
 

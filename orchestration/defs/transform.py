@@ -84,6 +84,7 @@ def stigg_dbt_models(
         raise_on_error=False,
     )
     yield from _events_with_metadata(context, invocation)
+    dbt_build.prune_invocation_targets(invocation.target_path.parent, context.op_def.name)
     if not invocation.is_successful():
         raise dg.Failure(
             description=dbt_build.failure_description(invocation.get_artifact("run_results.json")),

@@ -6,7 +6,9 @@ The dbt asset (orchestration/defs/transform.py) calls these; plain pytest tests 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from orchestration.settings import Settings
@@ -14,6 +16,9 @@ from orchestration.settings import Settings
 # Lines the project's macros log for the orchestrator (dbt's JinjaLogInfo events).
 ROW_COUNT_PREFIX = "stigg_row_count="  # macros/stigg_report_row_count.sql
 ENVIRONMENT_TABLES_PREFIX = "stigg_environment_tables="  # macros/stigg/environment_tables.sql
+# dagster-dbt gives each dbt invocation its own target directory (manifest, run results, compiled
+# SQL: about 16 MB). The newest stay for whoever debugs a run; older ones are removed.
+KEPT_INVOCATION_TARGETS = 10
 
 
 def dbt_vars(settings: Settings) -> dict[str, str]:
@@ -81,3 +86,19 @@ def failure_description(run_results: Mapping[str, Any]) -> str:
             *dbt_errors(run_results),
         ]
     )
+
+
+def prune_invocation_targets(
+    target_dir: Path, asset_name: str, keep: int = KEPT_INVOCATION_TARGETS
+) -> list[Path]:
+    """Remove all but the `keep` newest of the target directories that dagster-dbt made for
+    `asset_name`'s invocations (`<asset_name>-<run id>-<uuid>`). What it removed."""
+    invocations = sorted(
+        (path for path in target_dir.glob(f"{asset_name}-*") if path.is_dir()),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    removed = invocations[keep:]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
