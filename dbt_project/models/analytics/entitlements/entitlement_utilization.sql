@@ -50,6 +50,24 @@ latest_addon_versions as (
 
 ),
 
+-- PACKAGE_ENTITLEMENTS.PACKAGE_ID names a package by its ID or by its PLAN_ID / ADDON_ID: one
+-- row per name (a package whose two are equal has one), so that grants join on equality.
+plan_package_names as (
+
+    select ENVIRONMENT_ID, ID, PLAN_ID, ID as package_name from latest_plan_versions
+    union
+    select ENVIRONMENT_ID, ID, PLAN_ID, PLAN_ID from latest_plan_versions
+
+),
+
+addon_package_names as (
+
+    select ENVIRONMENT_ID, ID, ADDON_ID, ID as package_name from latest_addon_versions
+    union
+    select ENVIRONMENT_ID, ID, ADDON_ID, ADDON_ID from latest_addon_versions
+
+),
+
 package_grants as (
 
     -- The plan's entitlements, once per live subscription on it.
@@ -62,12 +80,12 @@ package_grants as (
         coalesce(grants.HAS_UNLIMITED_USAGE, false) as is_unlimited,
         'PLAN' as grant_source
     from live_subscriptions as subscriptions
-    inner join latest_plan_versions as plans
+    inner join plan_package_names as plans
         on plans.ENVIRONMENT_ID = subscriptions.ENVIRONMENT_ID
         and plans.{{ stigg_parent_key('SUBSCRIPTIONS', 'PLAN_ID') }} = subscriptions.PLAN_ID
     inner join {{ ref('PACKAGE_ENTITLEMENTS') }} as grants
         on grants.ENVIRONMENT_ID = plans.ENVIRONMENT_ID
-        and grants.PACKAGE_ID in (plans.ID, plans.PLAN_ID)
+        and grants.PACKAGE_ID = plans.package_name
 
     union all
 
@@ -84,12 +102,12 @@ package_grants as (
     inner join {{ ref('SUBSCRIPTION_ADDONS') }} as subscription_addons
         on subscription_addons.ENVIRONMENT_ID = subscriptions.ENVIRONMENT_ID
         and subscription_addons.SUBSCRIPTION_ID = subscriptions.{{ stigg_parent_key('SUBSCRIPTION_ADDONS', 'SUBSCRIPTION_ID') }}
-    inner join latest_addon_versions as addons
+    inner join addon_package_names as addons
         on addons.ENVIRONMENT_ID = subscription_addons.ENVIRONMENT_ID
         and addons.{{ stigg_parent_key('SUBSCRIPTION_ADDONS', 'ADDON_ID') }} = subscription_addons.ADDON_ID
     inner join {{ ref('PACKAGE_ENTITLEMENTS') }} as grants
         on grants.ENVIRONMENT_ID = addons.ENVIRONMENT_ID
-        and grants.PACKAGE_ID in (addons.ID, addons.ADDON_ID)
+        and grants.PACKAGE_ID = addons.package_name
 
 ),
 
