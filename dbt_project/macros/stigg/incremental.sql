@@ -55,6 +55,9 @@ where model = '{{ table_name | lower }}' and status = 'landed'
     {%- endif -%}
     {%- set consumer = consumer or 'stigg.' ~ table_name -%}
     {%- set processed_loads = stigg_processed_loads_table() -%}
+    {%- if stigg_last_build_took_every_load(consumer) -%}
+        {{ return('true') }}
+    {%- endif -%}
     {%- set staged = api.Relation.create(schema='staging', identifier='stg_stigg__' ~ table.model) -%}
     {{ return(
         stigg_key_tuple(table.key) ~ ' in (select ' ~ stigg_key_tuple(table.key) ~ ' from ' ~ staged
@@ -62,6 +65,22 @@ where model = '{{ table_name | lower }}' and status = 'landed'
         ~ " where consumer = '" ~ consumer ~ "' and recorded_at = (select max(recorded_at) from "
         ~ processed_loads ~ " where consumer = '" ~ consumer ~ "')))"
     ) }}
+{%- endmacro %}
+
+
+{#- Whether `consumer`'s last build took in all the loads it has (its first build, a full
+    refresh): then its rows are all new, and a test reads them without the semi-join. -#}
+{% macro stigg_last_build_took_every_load(consumer) -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set processed_loads = stigg_processed_loads_table() -%}
+    {%- set earlier_loads = run_query(
+        "select count(*) from " ~ processed_loads ~ " where consumer = '" ~ consumer
+        ~ "' and recorded_at < (select max(recorded_at) from " ~ processed_loads
+        ~ " where consumer = '" ~ consumer ~ "')"
+    ) -%}
+    {{ return(earlier_loads.columns[0].values()[0] == 0) }}
 {%- endmacro %}
 
 
