@@ -169,7 +169,7 @@ class DuckDBRaw:
                 [(f.uri, f.path, f.dt, f.transfer_at) for f in batch],
             )
             select_list = ", ".join(_select_expression(name, typ) for name, typ in columns)
-            con.execute(
+            (inserted,) = con.execute(
                 f"""
                 INSERT INTO {raw_table(model)} BY NAME
                 SELECT {select_list + "," if select_list else ""}
@@ -182,24 +182,43 @@ class DuckDBRaw:
                 JOIN _stigg_batch_files AS files ON source.{_READER_FILE_COLUMN} = files.uri
                 """,
                 {"files": uris, "load_id": load_id},
-            )
-            rows = dict(
-                con.execute(
-                    f"""
-                    SELECT {SOURCE_FILE_COLUMN}, count(*) FROM {raw_table(model)}
-                    WHERE _stigg_load_id = ? AND {SOURCE_FILE_COLUMN} IN (SELECT path FROM _stigg_batch_files)
-                    GROUP BY ALL
-                    """,
-                    [load_id],
-                ).fetchall()
-            )
-            rows = {f.path: rows.get(f.path, 0) for f in batch}
+            ).fetchone()
+            rows = self._rows_per_file(model, batch, load_id)
+            if sum(rows.values()) != inserted:
+                raise LandingError(
+                    f"{inserted} rows inserted, but the files hold {sum(rows.values())}"
+                )
             self.record(model, batch, load_id, status="landed", rows=rows)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
         return rows
+
+    def _rows_per_file(
+        self, model: str, batch: Sequence[ExportFile], load_id: str
+    ) -> dict[str, int]:
+        """Each file's row count: from the footers of Parquet files (no second scan), else by
+        counting the rows this load inserted."""
+        if batch[0].format == "parquet":
+            by_uri = dict(
+                self.con.execute(
+                    "SELECT file_name, num_rows FROM parquet_file_metadata($files)",
+                    {"files": [f.uri for f in batch]},
+                ).fetchall()
+            )
+            return {f.path: by_uri.get(f.uri, 0) for f in batch}
+        counted = dict(
+            self.con.execute(
+                f"""
+                SELECT {SOURCE_FILE_COLUMN}, count(*) FROM {raw_table(model)}
+                WHERE _stigg_load_id = ? AND {SOURCE_FILE_COLUMN} IN (SELECT path FROM _stigg_batch_files)
+                GROUP BY ALL
+                """,
+                [load_id],
+            ).fetchall()
+        )
+        return {f.path: counted.get(f.path, 0) for f in batch}
 
     def failure_reason(self, error: BaseException, failed: ExportFile) -> str:
         """What to record for a file that could not land: DuckDB's message, and for NDJSON the
