@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
-from tests.helpers import clean_env, free_port
+from tests.helpers import clean_env, free_port, run_cli
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,3 +47,17 @@ def s3_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The sample export, built and published once for the session (with its report). Tests read it
+    or copy it; none may change it."""
+    root = tmp_path_factory.mktemp("sample")
+    env = clean_env(
+        STIGG_WAREHOUSE_PATH=str(root / "wh" / "stigg_warehouse.duckdb"),
+        DAGSTER_HOME=str(root / "dagster_home"),
+    )
+    result = run_cli(["run"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return Path(env["STIGG_WAREHOUSE_PATH"]), env

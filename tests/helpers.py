@@ -99,30 +99,43 @@ def query(path: str | Path, sql: str, params: list | None = None) -> list[tuple]
 def table_checksums(path: str | Path) -> dict[str, tuple[int, str]]:
     """Every table's and view's row count and an order-independent digest of its rows, load
     columns and bookkeeping tables aside."""
+    return {
+        relation: (described["rows"], described["digest"])
+        for relation, described in describe_relations(path).items()
+    }
+
+
+def describe_relations(path: str | Path, schemas: tuple[str, ...] = ()) -> dict[str, dict]:
+    """Each table and view (of `schemas`, or of all), bookkeeping aside: its kind, its columns
+    with type and nullability, its row count, and an order-independent digest of its rows
+    without the load columns."""
     with duckdb.connect(str(path), read_only=True) as con:
         relations = con.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables ORDER BY ALL"
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables ORDER BY ALL"
         ).fetchall()
-        checksums = {}
-        for schema, table in relations:
-            if f"{schema}.{table}" in BOOKKEEPING_TABLES:
+        described = {}
+        for schema, table, kind in relations:
+            if f"{schema}.{table}" in BOOKKEEPING_TABLES or (schemas and schema not in schemas):
                 continue
-            columns = [
-                r[0]
-                for r in con.execute(
-                    """SELECT column_name FROM information_schema.columns
-                       WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position""",
-                    [schema, table],
-                ).fetchall()
-                if r[0] not in LOAD_COLUMNS
-            ]
-            row = "row(" + ", ".join('"' + c.replace('"', '""') + '"' for c in columns) + ")"
+            columns = con.execute(
+                """SELECT column_name, data_type, is_nullable = 'YES' FROM information_schema.columns
+                   WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position""",
+                [schema, table],
+            ).fetchall()
+            content = [name for name, _, _ in columns if name not in LOAD_COLUMNS]
+            row = "row(" + ", ".join('"' + c.replace('"', '""') + '"' for c in content) + ")"
             relation = f'"{schema}"."{table}"'
-            checksums[f"{schema}.{table}"] = con.execute(
+            rows, digest = con.execute(
                 f"SELECT count(*), coalesce(md5(string_agg(md5(cast({row} AS varchar)), '' "
                 f"ORDER BY md5(cast({row} AS varchar)))), '') FROM {relation}"
             ).fetchone()
-    return checksums
+            described[f"{schema}.{table}"] = {
+                "kind": "view" if kind == "VIEW" else "table",
+                "columns": [[name, typ, nullable] for name, typ, nullable in columns],
+                "rows": rows,
+                "digest": digest,
+            }
+    return described
 
 
 def copy_new_files(later: Path, export: Path) -> list[str]:

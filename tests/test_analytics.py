@@ -13,25 +13,11 @@ from tests.helpers import (
     ANALYTICS_MODELS,
     CHROMIUM_ARGS,
     SCREENSHOTS,
-    clean_env,
     debian_chromium,
     query,
     run_cli,
     run_dbt,
 )
-
-
-@pytest.fixture(scope="module")
-def sample_warehouse(tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    """The sample export, built and published once for this module (with its report)."""
-    root = tmp_path_factory.mktemp("analytics")
-    env = clean_env(
-        STIGG_WAREHOUSE_PATH=str(root / "wh" / "stigg_warehouse.duckdb"),
-        DAGSTER_HOME=str(root / "dagster_home"),
-    )
-    result = run_cli(["run"], env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return Path(env["STIGG_WAREHOUSE_PATH"]), env
 
 
 @pytest.mark.slow

@@ -169,11 +169,10 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 0
 
-    import dagster as dg
-
     from orchestration.cli.progress import ProgressPrinter
     from orchestration.cli.summary import render, summarize
     from orchestration.defs import dbt_project
+    from orchestration.runtime.event_log import open_instance
 
     dbt_project.prepare(settings)
     from orchestration.definitions import defs
@@ -186,7 +185,7 @@ def _run(args: argparse.Namespace) -> int:
     home.mkdir(parents=True, exist_ok=True)
     dbt_output = contextlib.nullcontext() if args.verbose else _stdout_discarded()
     with (
-        dg.DagsterInstance.from_config(str(home)) as instance,
+        open_instance(home) as instance,
         ProgressPrinter(instance, run_id, sys.stdout),
         dbt_output,
     ):

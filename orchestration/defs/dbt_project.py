@@ -7,6 +7,9 @@ the definitions load: by `stigg-warehouse run` and `stigg-warehouse ui` (`prepar
 """
 
 import json
+import os
+import shutil
+from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 from filelock import FileLock
@@ -18,37 +21,48 @@ from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings, dbt_
 stigg_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=PROJECT_ROOT)
 stigg_dbt_project.prepare_if_dev()
 
-# The vars the manifest was last parsed with. dbt reparses the whole project when a build's vars
-# differ from its last parse's, so `prepare` parses with the vars of the run that follows.
 _TARGET_DIR = stigg_dbt_project.project_dir / stigg_dbt_project.target_path
-_PARSED_VARS = _TARGET_DIR / "stigg_parsed_vars.json"
+_PARTIAL_PARSE = "partial_parse.msgpack"
 
 
-def manifest_is_stale(variables: dict[str, str] | None = None) -> bool:
-    """No manifest yet (a fresh checkout), a project file changed since `dbt parse` wrote it, or
-    it was parsed with other vars than `variables` (when given)."""
+def manifest_is_stale() -> bool:
+    """No manifest yet (a fresh checkout), or a project file changed since `dbt parse` wrote it."""
     manifest = stigg_dbt_project.manifest_path
     if not manifest.exists():
-        return True
-    if variables is not None and _parsed_vars() != variables:
         return True
     parsed_at = manifest.stat().st_mtime
     return any(path.stat().st_mtime > parsed_at for path in dbt_project_files())
 
 
 def prepare(settings: Settings | None = None) -> bool:
-    """`dbt parse` (a few seconds) when the manifest is stale, with the vars of a run that builds
-    `settings`' working copy, so that its `dbt build` parses only what changed. Whether it ran.
-    Two processes that prepare at once take turns; the second finds the manifest fresh."""
-    variables = dbt_vars(settings) if settings is not None else None
-    if not manifest_is_stale(variables):
+    """`dbt parse` (a few seconds) when the manifest is stale; with `settings`, with the vars of
+    the run that builds its working copy, so that its `dbt build` parses only what changed.
+    Whether it ran. Two processes that prepare at once take turns; the second finds the
+    manifest fresh.
+
+    A run on another warehouse than the last parse's needs no parse here: its `dbt build`
+    parses the project itself (dbt reparses in full when the vars or the profile differ, and
+    the working copy's path is in both), which costs less than a `dbt parse` before it, and
+    `adopt_parse` keeps that parse for the next run."""
+    if not manifest_is_stale():
         return False
     _TARGET_DIR.mkdir(parents=True, exist_ok=True)
     with FileLock(_TARGET_DIR / "stigg_parse.lock"):
-        if not manifest_is_stale(variables):
+        if not manifest_is_stale():
             return False
-        _parse(variables)
+        _parse(dbt_vars(settings) if settings is not None else None)
     return True
+
+
+def adopt_parse(invocation_target: Path) -> None:
+    """Make a build's parse (its run's vars, the project's current files) the one that the next
+    build starts from: the next run on the same warehouse then parses nothing."""
+    parsed = invocation_target / _PARTIAL_PARSE
+    if not parsed.exists():
+        return
+    staged = _TARGET_DIR / f".{_PARTIAL_PARSE}.{os.getpid()}"
+    shutil.copyfile(parsed, staged)
+    os.replace(staged, _TARGET_DIR / _PARTIAL_PARSE)  # whole, for a build that starts meanwhile
 
 
 def _parse(variables: dict[str, str] | None) -> None:
@@ -61,11 +75,3 @@ def _parse(variables: dict[str, str] | None) -> None:
         dbt_executable=dbt_executable(),
     )
     dbt.cli(args, target_path=_TARGET_DIR).wait()
-    _PARSED_VARS.write_text(json.dumps(variables))
-
-
-def _parsed_vars() -> dict[str, str] | None:
-    try:
-        return json.loads(_PARSED_VARS.read_text())
-    except (OSError, ValueError):
-        return None

@@ -7,7 +7,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.defs.dbt_project import stigg_dbt_project
+from orchestration.defs.dbt_project import adopt_parse, stigg_dbt_project
 from orchestration.defs.resources import StiggWarehouse, is_full_refresh
 from orchestration.runtime import build_state, dbt_build
 from orchestration.runtime.engines import duckdb as engine
@@ -84,6 +84,7 @@ def stigg_dbt_models(
         raise_on_error=False,
     )
     yield from _events_with_metadata(context, invocation)
+    adopt_parse(invocation.target_path)
     dbt_build.prune_invocation_targets(invocation.target_path.parent, context.op_def.name)
     if not invocation.is_successful():
         raise dg.Failure(
