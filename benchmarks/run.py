@@ -3,6 +3,7 @@
     uv run python benchmarks/run.py                 # the sample run, S, and M in three shapes
     uv run python benchmarks/run.py M:versions      # one preset:shape
     uv run python benchmarks/run.py L               # L (100M events; ~2 GB of Parquet)
+    uv run python benchmarks/run.py M --write-golden  # keep M's published warehouse as golden
 
 For each preset and shape (orchestration/synthetic/scale_export.py), on the same files, in one run:
 - landing: rows/s of the `raw_export` step, next to DuckDB's own bulk read of the same files
@@ -17,6 +18,8 @@ For each preset and shape (orchestration/synthetic/scale_export.py), on the same
 - a profile of the full and the incremental run: each step (landing, dbt, the checks, publishing,
   the report), Dagster's own overhead (the run's wall time minus its steps), and dbt by node
   (run_results.json: models per layer, tests, the slowest nodes).
+- the published warehouse, after the incremental run, against benchmarks/golden/ where a file is
+  kept for that export: the same relations, columns, types, nullability and rows.
 It also times the bundled sample export end to end (`stigg-warehouse run` into a fresh
 warehouse, with the project installed and dbt parsed: a second run on the machine).
 
@@ -49,6 +52,8 @@ from orchestration.synthetic.scale_export import PRESETS, SHAPES, generate_scale
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data"
 SAMPLE_EXPORT = ROOT / "seeds" / "sample_export"
+GOLDEN = ROOT / "benchmarks" / "golden"
+WRITE_GOLDEN = "--write-golden" in sys.argv
 DEFAULT_RUNS = ["sample", "S:default", "M:default", "M:versions", "M:wide"]
 
 # figure -> (label, comparison, target per preset; None: no target at that size)
@@ -79,6 +84,9 @@ class Figures:
     incremental_ratio: float
     noop_seconds: float
     warehouse_mb: float
+    # The published warehouse against benchmarks/golden/<preset>-<shape>.json, where one is kept:
+    # "same", or the relations that differ. None: no golden file for this export.
+    golden: str | None = None
     profile: dict = field(default_factory=dict)
 
 
@@ -183,6 +191,9 @@ def bench(name: str, shape: str) -> Figures:
     )
     noop = timed_run(env)
     print(f"no-op run: {noop.seconds:.2f}s", flush=True)
+    golden = compare_with_golden(Path(env["STIGG_WAREHOUSE_PATH"]), f"{name}-{shape}")
+    if golden is not None:
+        print(f"published warehouse vs {GOLDEN.relative_to(ROOT)}/{name}-{shape}.json: {golden}")
 
     return Figures(
         preset=name,
@@ -200,8 +211,30 @@ def bench(name: str, shape: str) -> Figures:
         incremental_ratio=incremental.seconds / full.seconds,
         noop_seconds=noop.seconds,
         warehouse_mb=_mb(Path(env["STIGG_WAREHOUSE_PATH"]).stat().st_size),
+        golden=golden,
         profile={"full": full_profile, "incremental": incremental_profile},
     )
+
+
+def compare_with_golden(warehouse: Path, export_name: str) -> str | None:
+    """ "same" when every relation of the published schemas has the golden file's columns, types,
+    nullability, row count and row digest (tests/test_golden.py, the same comparison for the
+    sample); else the relations that differ. Write a golden file with `--write-golden`."""
+    from tests.helpers import describe_relations
+    from tests.test_golden import PUBLISHED_SCHEMAS
+
+    path = GOLDEN / f"{export_name}.json"
+    if not path.exists() and not WRITE_GOLDEN:
+        return None
+    described = describe_relations(warehouse, PUBLISHED_SCHEMAS)
+    if WRITE_GOLDEN:
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(json.dumps(described, indent=1, sort_keys=True) + "\n")
+    expected = json.loads(path.read_text())
+    differing = sorted(
+        r for r in set(expected) | set(described) if expected.get(r) != described.get(r)
+    )
+    return "same" if not differing else "differs: " + ", ".join(differing)
 
 
 def _copy_transfers(generated: Path, export: Path, transfers: list[str]) -> None:
@@ -416,6 +449,7 @@ def render(results: list[Figures], sample_seconds: float | None = None) -> str:
         ["plain SQL build (s)", *(f"{r.baseline_seconds:.1f}" for r in results), ""],
         ["incremental run (s)", *(f"{r.incremental_seconds:.1f}" for r in results), ""],
         ["warehouse (MB)", *(f"{r.warehouse_mb:,.0f}" for r in results), ""],
+        ["warehouse vs golden", *(r.golden or "no golden" for r in results), ""],
     ]
     for figure, (label, op, targets) in TARGETS.items():
         cells = []
@@ -482,6 +516,7 @@ def _mb(size: int) -> float:
 
 def _parse(arguments: list[str]) -> list[str]:
     runs = []
+    arguments = [a for a in arguments if a != "--write-golden"]
     for argument in arguments or DEFAULT_RUNS:
         if argument == "sample":
             runs.append(argument)

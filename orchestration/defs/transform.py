@@ -73,13 +73,16 @@ def stigg_dbt_models(
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
     with engine.connect(settings.build_path, read_only=True) as con:
         unchanged, fingerprint = build_state.is_published_build(con, settings.warehouse_path)
+        largest_raw_rows = engine.largest_raw_table_rows(con)
     if whole_project and unchanged and not full_refresh:
         context.log.info(
             "Nothing new since the published build (export files and dbt project): dbt skipped"
         )
         return
     invocation = dbt.cli(
-        dbt_build.dbt_build_args(settings, full_refresh=full_refresh),
+        dbt_build.dbt_build_args(
+            settings, full_refresh=full_refresh, largest_raw_rows=largest_raw_rows
+        ),
         context=context,
         raise_on_error=False,
     )

@@ -6,6 +6,7 @@ The dbt asset (orchestration/defs/transform.py) calls these; plain pytest tests 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,14 @@ ENVIRONMENT_TABLES_PREFIX = "stigg_environment_tables="  # macros/stigg/environm
 # dagster-dbt gives each dbt invocation its own target directory (manifest, run results, compiled
 # SQL: about 16 MB). The newest stay for whoever debugs a run; older ones are removed.
 KEPT_INVOCATION_TARGETS = 10
+# dbt runs two nodes at once (profiles.yml), and DuckDB's memory limit is shared by both. Two
+# large aggregates at once (usage_daily and the USAGE_EVENTS reconciliation) did not fit in 3 GB
+# with 100M raw rows; with 10M they did, with room to spare. Above this many raw rows (of the
+# largest raw table) per GB of the limit, a run builds one node at a time. Each node still uses
+# every core (DuckDB's own threads).
+RAW_ROWS_PER_GB_FOR_TWO_NODES = 10_000_000
+_MEMORY_UNITS = {"KB": 1e-6, "MB": 1e-3, "GB": 1, "TB": 1e3}
+_MEMORY_UNITS |= {"KIB": 2**10 / 1e9, "MIB": 2**20 / 1e9, "GIB": 2**30 / 1e9, "TIB": 2**40 / 1e9}
 
 
 def dbt_vars(settings: Settings) -> dict[str, str]:
@@ -32,18 +41,41 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
     }
 
 
-def dbt_build_args(settings: Settings, *, full_refresh: bool) -> list[str]:
+def dbt_build_args(
+    settings: Settings, *, full_refresh: bool, largest_raw_rows: int = 0
+) -> list[str]:
     """`dbt build` into the run's working copy. The file and DuckDB's memory limit go as vars,
     not through the environment. Unit tests are for development and CI, as dbt recommends: a
-    pipeline run builds and tests the data."""
+    pipeline run builds and tests the data. One node at a time when the raw data is large for
+    the memory limit (`dbt_threads`)."""
+    threads = dbt_threads(largest_raw_rows, settings.duckdb_memory_limit)
     return [
         "build",
         "--vars",
         json.dumps(dbt_vars(settings), sort_keys=True),
         "--exclude-resource-type",
         "unit_test",
+        *(["--threads", str(threads)] if threads is not None else []),
         *(["--full-refresh"] if full_refresh else []),
     ]
+
+
+def dbt_threads(largest_raw_rows: int, memory_limit: str) -> int | None:
+    """1 when the largest raw table holds more than RAW_ROWS_PER_GB_FOR_TWO_NODES rows per GB of
+    DuckDB's memory limit; None (the profile's 2) otherwise, or for a limit given as a share of
+    RAM, which this does not size."""
+    gigabytes = memory_gigabytes(memory_limit)
+    if gigabytes is None or largest_raw_rows <= RAW_ROWS_PER_GB_FOR_TWO_NODES * gigabytes:
+        return None
+    return 1
+
+
+def memory_gigabytes(memory_limit: str) -> float | None:
+    """A DuckDB memory limit ("3GB", "2.5 GiB", "800MB") in GB; None for "80%" and the like."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]I?B)\s*", memory_limit, flags=re.I)
+    if match is None:
+        return None
+    return float(match.group(1)) * _MEMORY_UNITS[match.group(2).upper()]
 
 
 def _logged(raw_event: Mapping[str, Any], prefix: str) -> str | None:

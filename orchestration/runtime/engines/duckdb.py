@@ -52,6 +52,14 @@ def connect(
     return con
 
 
+def largest_raw_table_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """The row count of the largest raw table, from DuckDB's catalog (no scan); 0 if none."""
+    (rows,) = con.execute(
+        "SELECT coalesce(max(estimated_size), 0) FROM duckdb_tables() WHERE schema_name = 'raw'"
+    ).fetchone()
+    return rows
+
+
 def quote_identifier(name: str) -> str:
     """A DuckDB identifier that is always quoted, whatever the name holds."""
     return '"' + name.replace('"', '""') + '"'
