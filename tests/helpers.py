@@ -110,6 +110,7 @@ def describe_relations(path: str | Path, schemas: tuple[str, ...] = ()) -> dict[
     with type and nullability, its row count, and an order-independent digest of its rows
     without the load columns."""
     with duckdb.connect(str(path), read_only=True) as con:
+        con.execute("SET TimeZone = 'UTC'")  # timestamps cast to text alike on every machine
         relations = con.execute(
             "SELECT table_schema, table_name, table_type FROM information_schema.tables ORDER BY ALL"
         ).fetchall()
