@@ -220,7 +220,7 @@ def compare_with_golden(warehouse: Path, export_name: str) -> str | None:
     """ "same" when every relation of the published schemas has the golden file's columns, types,
     nullability, row count and row digest (tests/test_golden.py, the same comparison for the
     sample); else the relations that differ. Write a golden file with `--write-golden`."""
-    from tests.helpers import describe_relations
+    from tests.helpers import describe_relations, relation_differences
     from tests.test_golden import PUBLISHED_SCHEMAS
 
     path = GOLDEN / f"{export_name}.json"
@@ -230,10 +230,7 @@ def compare_with_golden(warehouse: Path, export_name: str) -> str | None:
     if WRITE_GOLDEN:
         GOLDEN.mkdir(exist_ok=True)
         path.write_text(json.dumps(described, indent=1, sort_keys=True) + "\n")
-    expected = json.loads(path.read_text())
-    differing = sorted(
-        r for r in set(expected) | set(described) if expected.get(r) != described.get(r)
-    )
+    differing = relation_differences(json.loads(path.read_text()), described)
     return "same" if not differing else "differs: " + ", ".join(differing)
 
 

@@ -139,6 +139,22 @@ def describe_relations(path: str | Path, schemas: tuple[str, ...] = ()) -> dict[
     return described
 
 
+def relation_differences(expected: dict[str, dict], actual: dict[str, dict]) -> dict[str, dict]:
+    """Of two `describe_relations`, each relation that differs: the parts that differ, as
+    (expected, actual); a relation missing on one side is None there."""
+    differences = {}
+    for relation in sorted(set(expected) | set(actual)):
+        want, got = expected.get(relation), actual.get(relation)
+        if want != got:
+            parts = set(want or {}) | set(got or {})
+            differences[relation] = {
+                part: ((want or {}).get(part), (got or {}).get(part))
+                for part in sorted(parts)
+                if (want or {}).get(part) != (got or {}).get(part)
+            }
+    return differences
+
+
 def copy_new_files(later: Path, export: Path) -> list[str]:
     """Copy the files of `later` that `export` lacks (the next transfer); their paths, sorted."""
     new = sorted(
