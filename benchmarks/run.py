@@ -4,6 +4,7 @@
     uv run python benchmarks/run.py M:versions      # one preset:shape
     uv run python benchmarks/run.py L               # L (100M events; ~2 GB of Parquet)
     uv run python benchmarks/run.py M --write-golden  # keep M's published warehouse as golden
+    uv run python benchmarks/run.py S M --engine spark  # also on local Spark, beside DuckDB
 
 For each preset and shape (orchestration/synthetic/scale_export.py), on the same files, in one run:
 - landing: rows/s of the `raw_export` step, next to DuckDB's own bulk read of the same files
@@ -22,6 +23,10 @@ For each preset and shape (orchestration/synthetic/scale_export.py), on the same
   kept for that export: the same relations, columns, types, nullability and rows.
 It also times the bundled sample export end to end (`stigg-warehouse run` into a fresh
 warehouse, with the project installed and dbt parsed: a second run on the machine).
+
+With `--engine spark`, each export is also run on Spark (a local Spark Connect server started
+for it, STIGG_ENGINE=spark) on the same files: full, incremental and no-op runs, as ratios to
+the DuckDB runs of the same benchmark (benchmarks/results-spark.json).
 
 Generated exports are kept in benchmarks/data/<preset>-<shape>/ and reused; warehouses are
 rebuilt each time. It prints the table and writes benchmarks/results.json. Nothing here asserts.
@@ -54,6 +59,9 @@ DATA = ROOT / "benchmarks" / "data"
 SAMPLE_EXPORT = ROOT / "seeds" / "sample_export"
 GOLDEN = ROOT / "benchmarks" / "golden"
 WRITE_GOLDEN = "--write-golden" in sys.argv
+ON_SPARK = (
+    sys.argv[sys.argv.index("--engine") + 1 :][:1] == ["spark"] if "--engine" in sys.argv else False
+)
 DEFAULT_RUNS = ["sample", "S:default", "M:default", "M:versions", "M:wide"]
 
 # figure -> (label, comparison, target per preset; None: no target at that size)
@@ -101,8 +109,23 @@ def main(runs: list[str]) -> int:
         preset, _, shape = run.partition(":")
         print(f"\n=== preset {preset}, shape {shape or 'default'} ===", flush=True)
         results.append(bench(preset, shape or "default"))
+    spark_results = [bench_spark(r) for r in results] if ON_SPARK else []
     print()
     print(render(results, sample_seconds))
+    if spark_results:
+        print()
+        print(render_spark(spark_results))
+        (ROOT / "benchmarks" / "results-spark.json").write_text(
+            json.dumps(
+                {
+                    "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "commit": _commit(),
+                    "machine": machine(),
+                    "results": spark_results,
+                },
+                indent=2,
+            )
+        )
     for figures in results:
         print()
         print(render_profile(figures))
@@ -214,6 +237,56 @@ def bench(name: str, shape: str) -> Figures:
         golden=golden,
         profile={"full": full_profile, "incremental": incremental_profile},
     )
+
+
+def bench_spark(duck: Figures) -> dict:
+    """The export of `duck` on local Spark: full (transfers 1-29), incremental (30), no-op."""
+    from orchestration.runtime.engines import spark_server
+
+    generated = DATA / f"{duck.preset}-{duck.shape}" / "generated"
+    transfers = sorted({p.name for p in generated.glob("*/dt=*")})
+    work = DATA / f"{duck.preset}-{duck.shape}" / "work-spark"
+    shutil.rmtree(work, ignore_errors=True)
+    export = work / "export"
+    _copy_transfers(generated, export, transfers[:-1])
+    print(f"\n=== {duck.preset} {duck.shape} on Spark ===", flush=True)
+    server, process = spark_server.start_server(work / "spark")
+    try:
+        env = {**_env(work, export), "STIGG_ENGINE": "spark", "STIGG_SPARK_REMOTE": server.remote}
+        full = timed_run(env)
+        print(f"full run on Spark: {full.seconds:.1f}s", flush=True)
+        _copy_transfers(generated, export, transfers[-1:])
+        incremental = timed_run(env)
+        print(f"incremental run on Spark: {incremental.seconds:.1f}s", flush=True)
+        noop = timed_run(env)
+        server_peak = psutil.Process(server.pid).memory_info().rss / 2**30
+    finally:
+        spark_server.stop(process)
+    return {
+        "preset": duck.preset,
+        "shape": duck.shape,
+        "raw_rows": duck.raw_rows,
+        "full_seconds": full.seconds,
+        "full_vs_duckdb": full.seconds / duck.full_seconds,
+        "incremental_seconds": incremental.seconds,
+        "incremental_vs_full": incremental.seconds / full.seconds,
+        "incremental_vs_duckdb": incremental.seconds / duck.incremental_seconds,
+        "noop_seconds": noop.seconds,
+        "client_peak_memory_gib": max(full.peak_gib, incremental.peak_gib),
+        "server_rss_gib_at_end": server_peak,
+    }
+
+
+def render_spark(results: list[dict]) -> str:
+    lines = ["On local Spark (2 cores favour DuckDB; see BENCHMARKS.md, Spark):"]
+    for r in results:
+        lines.append(
+            f"  {r['preset']} {r['shape']}: full {r['full_seconds']:.1f}s "
+            f"({r['full_vs_duckdb']:.2f}x DuckDB's), incremental {r['incremental_seconds']:.1f}s "
+            f"({r['incremental_vs_full']:.2f} of its full run, {r['incremental_vs_duckdb']:.2f}x "
+            f"DuckDB's), no-op {r['noop_seconds']:.1f}s, server {r['server_rss_gib_at_end']:.1f} GiB"
+        )
+    return "\n".join(lines)
 
 
 def compare_with_golden(warehouse: Path, export_name: str) -> str | None:
@@ -513,6 +586,11 @@ def _mb(size: int) -> float:
 
 def _parse(arguments: list[str]) -> list[str]:
     runs = []
+    if "--engine" in arguments:
+        at = arguments.index("--engine")
+        if arguments[at + 1 : at + 2] not in (["spark"], ["duckdb"]):
+            raise SystemExit("--engine takes spark or duckdb (the default)")
+        arguments = arguments[:at] + arguments[at + 2 :]
     arguments = [a for a in arguments if a != "--write-golden"]
     for argument in arguments or DEFAULT_RUNS:
         if argument == "sample":

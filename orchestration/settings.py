@@ -3,8 +3,10 @@
 | variable | default | meaning |
 | --- | --- | --- |
 | STIGG_EXPORT_URI | the sample export in `seeds/sample_export` | a folder or s3://bucket/prefix |
-| STIGG_WAREHOUSE_PATH | `warehouse/stigg_warehouse.duckdb` in the project | the published DuckDB file |
+| STIGG_WAREHOUSE_PATH | `warehouse/stigg_warehouse.duckdb` in the project | the published DuckDB file; with Spark, the name beside which the writer lock, the report and the local Spark server's folder live |
 | STIGG_DUCKDB_MEMORY_LIMIT | `3GB` | DuckDB's memory limit for landing and dbt |
+| STIGG_ENGINE | `duckdb` | `duckdb`, or `spark` (Spark through Spark Connect) |
+| STIGG_SPARK_REMOTE | | with `spark`: a Spark Connect address, `sc://host:port[/;token=...]`; unset, a local server is found or started |
 | DAGSTER_HOME | `dagster_home/` in the project (it ships our dagster.yaml) | the Dagster instance |
 | AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL | | an S3-compatible endpoint (credentials stay with boto) |
 
@@ -49,7 +51,9 @@ WAREHOUSE_VARIABLES: dict[str, tuple[str, str]] = {
     "export_uri": ("STIGG_EXPORT_URI", str(SAMPLE_EXPORT_DIR)),
     "warehouse_path": ("STIGG_WAREHOUSE_PATH", str(DEFAULT_WAREHOUSE_PATH)),
     "duckdb_memory_limit": ("STIGG_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
+    "engine": ("STIGG_ENGINE", "duckdb"),
 }
+ENGINES = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,16 @@ class Settings:
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     # An S3-compatible endpoint for s3:// exports; credentials are boto's own variables.
     s3_endpoint_url: str | None = None
+    engine: str = "duckdb"
+    # With the Spark engine: the Spark Connect server (it may carry a token, so it is read from
+    # the environment at run time, never run config). None: the local server (spark_local_dir).
+    spark_remote: str | None = None
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(
+                f"STIGG_ENGINE={self.engine!r} is not an engine: choose one of {', '.join(ENGINES)}"
+            )
         stem = self.warehouse_path.name.split(".")[0].lower()
         if stem in WAREHOUSE_SCHEMAS:
             raise ValueError(
@@ -83,6 +95,12 @@ class Settings:
         )
 
     @property
+    def spark_local_dir(self) -> Path:
+        """The local Spark Connect server's metastore, warehouse folder and log, beside the
+        warehouse (runtime/engines/spark_server.py)."""
+        return self.warehouse_path.with_name(self.warehouse_path.name.split(".")[0] + "_spark")
+
+    @property
     def lock_path(self) -> Path:
         """The one-writer lock that every run holds while it writes (runtime/writer.py)."""
         return self.warehouse_path.with_name(self.warehouse_path.name + ".lock")
@@ -102,6 +120,8 @@ class Settings:
             warehouse_path=Path(values["warehouse_path"]).absolute(),
             duckdb_memory_limit=values["duckdb_memory_limit"],
             s3_endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None,
+            engine=values["engine"].strip().lower(),
+            spark_remote=env.get("STIGG_SPARK_REMOTE") or None,
         )
 
 
@@ -127,6 +147,20 @@ def subprocess_environment(
     if scripts not in env.get("PATH", "").split(os.pathsep):
         env["PATH"] = os.pathsep.join(p for p in (scripts, env.get("PATH")) if p)
     return env
+
+
+def spark_server_environment(spark_home: Path, environ: Mapping[str, str] | None = None) -> dict:
+    """The environment of a local Spark Connect server: this one, with SPARK_HOME the pyspark
+    wheel's folder, and no SPARK_REMOTE (which would make spark-submit a client)."""
+    env = dict(os.environ if environ is None else environ)
+    env["SPARK_HOME"] = str(spark_home)
+    env.pop("SPARK_REMOTE", None)
+    return env
+
+
+def java_home(environ: Mapping[str, str] | None = None) -> str | None:
+    env = os.environ if environ is None else environ
+    return env.get("JAVA_HOME") or None
 
 
 def dbt_executable() -> str:

@@ -53,7 +53,7 @@ def free_port() -> int:
 
 
 def run_cli(
-    args: list[str], env: dict[str, str], timeout: int = 900
+    args: list[str], env: dict[str, str], timeout: int = 1800
 ) -> subprocess.CompletedProcess:
     """The real console script's code, in a fresh process."""
     return subprocess.run(

@@ -292,7 +292,7 @@ def test_null_in_a_mandatory_column_is_rejected_with_its_reason(hostile):
 def test_text_in_a_number_column_is_rejected_with_the_value(hostile):
     _, warehouse, _ = hostile
     [(reason,)] = rejection(warehouse, "c-number")
-    assert "DEFAULT_PAYMENT_EXPIRATION_MONTH: cannot cast twelve to BIGINT" in str(reason)
+    assert "DEFAULT_PAYMENT_EXPIRATION_MONTH: cannot cast twelve to a whole NUMBER" in str(reason)
 
 
 def test_a_timestamp_that_is_not_a_timestamp_is_rejected(hostile):

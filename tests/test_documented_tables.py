@@ -170,7 +170,7 @@ def test_rows_that_break_the_contract_are_rejected_with_reasons(built):
         "SELECT ID, rejection_reason, _stigg_source_file FROM rejects.customers ORDER BY ID",
     )
     assert rejects == [
-        ("c-badts", "CREATED_AT: cannot cast yesterday to TIMESTAMP WITH TIME ZONE", f"customers/dt=2025-01-02/0000_{T2}.parquet"),
+        ("c-badts", "CREATED_AT: cannot cast yesterday to TIMESTAMP_TZ", f"customers/dt=2025-01-02/0000_{T2}.parquet"),
         ("c-null", "NULL in mandatory column CUSTOMER_ID", f"customers/dt=2025-01-02/0000_{T2}.parquet"),
         ("c-stale", "HAS_ACTIVE_SUBSCRIPTION: cannot cast maybe to BOOLEAN", f"customers/dt=2025-01-02/0000_{T2}.parquet"),
     ]  # fmt: skip

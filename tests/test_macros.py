@@ -148,7 +148,7 @@ def test_the_current_version_is_the_latest_then_the_later_transfer_file_and_hash
         "with versions as ({{ stigg_latest_versions(stigg_table('CUSTOMER_RESOURCES'), rows) }})"
         " select RESOURCE_ID, strftime(CREATED_AT, '%Y-%m-%d') as created, "
         "strftime(UPDATED_AT, '%Y-%m-%d') as updated, _stigg_source_file as file, "
-        "md5(cast(row(ENVIRONMENT_ID, RESOURCE_ID, CUSTOMER_ID, CREATED_AT, UPDATED_AT) as varchar)) as hash "
+        "{{ stigg_row_hash(stigg_table('CUSTOMER_RESOURCES')) }} as hash "
         "from versions where is_most_recent_record order by RESOURCE_ID nulls last"
     )
     current = show(sql, workdir, rows=relation)
@@ -163,8 +163,8 @@ def test_the_current_version_is_the_latest_then_the_later_transfer_file_and_hash
     assert len(current) == 6  # one per key, the NULL key included
     # r5: the two rows differ only in content; the one whose content hashes larger is current.
     r5 = show(
-        "select max(md5(cast(row(ENVIRONMENT_ID, RESOURCE_ID, CUSTOMER_ID, CREATED_AT, UPDATED_AT)"
-        f" as varchar))) as hash from {relation} where RESOURCE_ID = 'r5'",
+        "select max({{ stigg_row_hash(stigg_table('CUSTOMER_RESOURCES')) }}) as hash "
+        f"from {relation} where RESOURCE_ID = 'r5'",
         workdir,
     )
     assert [row["hash"] for row in current if row["RESOURCE_ID"] == "r5"] == [r5[0]["hash"]]

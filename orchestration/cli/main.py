@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--warehouse-path", help="Overrides STIGG_WAREHOUSE_PATH (the published DuckDB file)."
     )
     run.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        help="Overrides STIGG_ENGINE: build with DuckDB (the default) or Spark.",
+    )
+    run.add_argument(
         "--full-refresh",
         action="store_true",
         help="Rebuild the warehouse from the export alone: every file lands again.",
@@ -88,6 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
 
+    spark_server = commands.add_parser(
+        "spark-server",
+        help=(
+            "Run the local Spark Connect server in the foreground (STIGG_ENGINE=spark): runs, "
+            "the UI and readers use it while it runs."
+        ),
+    )
+    spark_server.add_argument(
+        "--warehouse-path", help="Overrides STIGG_WAREHOUSE_PATH (its folder holds the server's)."
+    )
+    spark_server.add_argument("--port", type=int, default=15002)
+
     report = commands.add_parser(
         "report",
         help="Write the analytics report: one self-contained HTML page of charts.",
@@ -112,6 +129,7 @@ def run_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = N
         environ,
         export_uri=getattr(args, "export_uri", None),
         warehouse_path=getattr(args, "warehouse_path", None),
+        engine=getattr(args, "engine", None),
     )
 
 
@@ -123,12 +141,15 @@ def run_config(args: argparse.Namespace) -> dict:
         overrides["export_uri"] = args.export_uri
     if getattr(args, "warehouse_path", None):
         overrides["warehouse_path"] = str(Path(args.warehouse_path).absolute())
+    if getattr(args, "engine", None):
+        overrides["engine"] = args.engine
     config: dict = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     resources = {}
     if overrides:
         resources["warehouse"] = {"config": overrides}
-    if "warehouse_path" in overrides:
-        resources["published"] = {"config": {"warehouse_path": overrides["warehouse_path"]}}
+    published = {k: overrides[k] for k in ("warehouse_path", "engine") if k in overrides}
+    if published:
+        resources["published"] = {"config": published}
     if resources:
         config["resources"] = resources
     return config
@@ -160,7 +181,8 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     started = time.monotonic()
-    if not args.full_refresh and _nothing_new(settings):
+    # With Spark the check needs the server; the run's dbt asset skips the same way.
+    if settings.engine == "duckdb" and not args.full_refresh and _nothing_new(settings):
         print(
             f"Nothing new in {settings.export_uri} since the published build, and the dbt project "
             f"is unchanged: no run started. {settings.warehouse_path} is current.\n"
@@ -180,7 +202,10 @@ def _run(args: argparse.Namespace) -> int:
 
     job = defs().resolve_job_def(STIGG_ELT_JOB)
     run_id = str(uuid.uuid4())
-    print(f"Run {run_id}: {settings.export_uri} → {settings.warehouse_path}", flush=True)
+    target = settings.warehouse_path if settings.engine == "duckdb" else "Spark"
+    print(f"Run {run_id}: {settings.export_uri} → {target}", flush=True)
+    if settings.engine == "spark":
+        print(f"Spark: {spark_server_description(settings)}", flush=True)
     home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     dbt_output = contextlib.nullcontext() if args.verbose else _stdout_discarded()
@@ -199,6 +224,22 @@ def _run(args: argparse.Namespace) -> int:
     summary = summarize(result, time.monotonic() - started)
     print(render(summary, settings.export_uri))
     return 1 if summary.alert else 0
+
+
+def spark_server_description(settings: Settings) -> str:
+    """Which Spark Connect server a Spark run will use, as the run's first lines say it."""
+    from orchestration.runtime.engines import spark_server
+    from orchestration.runtime.warehouse_engine import without_secrets
+
+    if settings.spark_remote is not None:
+        return f"Spark Connect server {without_secrets(settings.spark_remote)} (STIGG_SPARK_REMOTE)"
+    found = spark_server.running_server(settings.spark_local_dir)
+    if found is not None:
+        return f"the {found.describe()}"
+    return (
+        f"no server is running for {settings.spark_local_dir}: starting a local Spark Connect "
+        "server for this run (`stigg-warehouse spark-server` keeps one running)"
+    )
 
 
 def _nothing_new(settings: Settings) -> bool:
@@ -313,13 +354,59 @@ def _codegen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _spark_server(args: argparse.Namespace) -> int:
+    from orchestration.runtime.engines import spark_server
+
+    settings = run_settings(args)
+    directory = settings.spark_local_dir
+    found = spark_server.running_server(directory)
+    if found is not None:
+        print(f"A server is already running for {directory}: {found.remote} (pid {found.pid})")
+        return 1
+    try:
+        server, process = spark_server.start_server(directory, port=args.port)
+    except spark_server.SparkServerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Spark Connect server {server.remote} (pid {server.pid}), metastore and warehouse in "
+        f"{directory}. Runs with STIGG_ENGINE=spark use it while it runs. Ctrl-C to stop.",
+        flush=True,
+    )
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        print("Stopping the Spark Connect server…", flush=True)
+        return 0
+    finally:
+        spark_server.stop(process)
+        (directory / spark_server.STATE_FILE).unlink(missing_ok=True)
+
+
+def _stop_on_signal(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _report(args: argparse.Namespace) -> int:
-    from orchestration.report.page import write_report
+    from orchestration.report.page import write_report, write_report_from_spark
+    from orchestration.runtime.warehouse_engine import running_spark_remote
 
     settings = run_settings(args)
     out = (args.out or settings.report_path).absolute()
     try:
-        report = write_report(settings.warehouse_path, out)
+        if settings.engine == "spark":
+            remote = running_spark_remote(settings)
+            if remote is None:
+                print(
+                    "error: no Spark Connect server is running: start `stigg-warehouse "
+                    "spark-server`, or set STIGG_SPARK_REMOTE",
+                    file=sys.stderr,
+                )
+                return 1
+            report = write_report_from_spark(remote, out)
+        else:
+            report = write_report(settings.warehouse_path, out)
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 1
@@ -337,6 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "generate": _generate,
         "ui": _ui,
         "report": _report,
+        "spark-server": _spark_server,
         "codegen": _codegen,
     }[args.command]
     return handler(args)

@@ -23,7 +23,8 @@ class RunSummary:
     reconciled: dict[str, bool] = field(default_factory=dict)  # documented table -> balances
     stale_models: list[str] = field(default_factory=list)  # raw models failing freshness
     dbt_problems: list[str] = field(default_factory=list)  # "asset:check (WARN|ERROR, N rows)"
-    published: str | None = None
+    published: str | None = None  # the DuckDB file
+    published_spark: str | None = None  # the Spark Connect server whose catalog was published
     report: str | None = None
     seconds: float = 0.0
 
@@ -50,7 +51,11 @@ def summarize(result: dg.ExecuteInProcessResult, seconds: float) -> RunSummary:
                 int(metadata.get("rows_landed", 0)),
             )
         elif key == ["warehouse", "published"]:
-            summary.published = str(metadata.get("path"))
+            if "spark_remote" in metadata:
+                summary.published = None
+                summary.published_spark = str(metadata["spark_remote"])
+            else:
+                summary.published = str(metadata.get("path"))
         elif key == ["analytics", "report"]:
             summary.report = str(metadata.get("path"))
     for evaluation in result.get_asset_check_evaluations():
@@ -115,6 +120,15 @@ def render(summary: RunSummary, export_uri: str) -> str:
             f'-c "SELECT * FROM stigg.CUSTOMERS LIMIT 5"\n'
             f'  python -c "import duckdb; duckdb.connect({summary.published!r}, read_only=True)'
             f".sql('SELECT * FROM stigg.SUBSCRIPTIONS LIMIT 5').show()\""
+        )
+    elif summary.published_spark:
+        lines.append(
+            f"Published: the views of stigg, analytics, rejects, staging and meta on Spark "
+            f"{summary.published_spark}\n"
+            "Query it (readers never wait for runs):\n"
+            '  python -c "from pyspark.sql import SparkSession; '
+            f"SparkSession.builder.remote('{summary.published_spark}').getOrCreate()"
+            ".sql('SELECT * FROM stigg.SUBSCRIPTIONS LIMIT 5').show()\""
         )
     else:
         lines.append("Published: nothing (the last published warehouse is unchanged)")

@@ -6,8 +6,7 @@ import warnings
 import dagster as dg
 
 from orchestration.defs.landing import RAW_FRESHNESS_CHECKS
-from orchestration.runtime import landing, writer
-from orchestration.runtime.engines import duckdb as engine
+from orchestration.runtime import warehouse_engine, writer
 from orchestration.runtime.sources.export import ExportFile, ExportSource
 from orchestration.settings import AutomationSettings, Settings
 
@@ -36,12 +35,24 @@ def new_files_run_key(files: list[ExportFile]) -> str:
 
 
 def files_not_yet_published(source: ExportSource, settings: Settings) -> list[ExportFile]:
-    """Export files that the published warehouse's manifest has not recorded in this version."""
+    """Export files that the published warehouse's manifest has not recorded in this version.
+    With Spark, the server must be running (the sensor never starts one)."""
     files, _ = source.scan()
-    if not settings.warehouse_path.exists():
-        return files
-    with engine.connect(settings.warehouse_path, read_only=True) as con:
-        return landing.unrecorded_files(engine.DuckDBRaw(con), files, statuses=_SEEN_STATUSES)
+    remote = None
+    if settings.engine == "spark":
+        remote = warehouse_engine.running_spark_remote(settings)
+        if remote is None:
+            raise SparkServerNotRunningError(
+                "No Spark Connect server is running for the sensor to read the manifest from: "
+                "start `stigg-warehouse spark-server`, or set STIGG_SPARK_REMOTE."
+            )
+    return warehouse_engine.open_warehouse(settings, remote).unpublished_files(
+        files, _SEEN_STATUSES
+    )
+
+
+class SparkServerNotRunningError(RuntimeError):
+    pass
 
 
 @dg.definitions
@@ -90,7 +101,10 @@ def automation() -> dg.Definitions:
         source = ExportSource(settings.export_uri, endpoint_url=settings.s3_endpoint_url)
         if not source.exists():
             return dg.SkipReason(f"The export location does not exist: {settings.export_uri}")
-        new_files = files_not_yet_published(source, settings)
+        try:
+            new_files = files_not_yet_published(source, settings)
+        except SparkServerNotRunningError as error:
+            return dg.SkipReason(str(error))
         if not new_files:
             return dg.SkipReason("No new export files.")
         run_key = new_files_run_key(new_files)

@@ -13,6 +13,8 @@ from orchestration.runtime.sources.export import ExportSource
 from orchestration.settings import AutomationSettings
 from orchestration.spec.tables import TABLES
 
+# Either engine writes these assets (STIGG_ENGINE, a resource setting).
+ENGINE_KINDS = {"duckdb", "spark"}
 FILES_READABLE_CHECK = "files_readable"
 FILES_UNCHANGED_CHECK = "files_unchanged"
 
@@ -30,7 +32,7 @@ def _raw_specs() -> list[dg.AssetSpec]:
         dg.AssetSpec(
             key=raw_asset_key(t.model),
             group_name="raw",
-            kinds={"duckdb"},
+            kinds=ENGINE_KINDS,
             description=(
                 f"Every row of the export's `{t.model}` files, as landed, with lineage columns "
                 f"(_stigg_source_file, _stigg_dt, _stigg_transfer_at, _stigg_load_id, _stigg_loaded_at). "
@@ -67,7 +69,7 @@ def _raw_specs() -> list[dg.AssetSpec]:
 manifest = dg.AssetSpec(
     key=MANIFEST_KEY,
     group_name="meta",
-    kinds={"duckdb"},
+    kinds=ENGINE_KINDS,
     description=(
         "The manifest: one row per export file landed (path, model, dt, transfer time, format, "
         "size, fingerprint, rows, load id), and one per failed or changed file, with the reason. "
@@ -133,11 +135,10 @@ def raw_export(context: dg.AssetExecutionContext, warehouse: StiggWarehouse) -> 
         context.log.warning(f"Skipped {path.path}: {path.reason}")
     selected = [t.model for t in TABLES if raw_asset_key(t.model) in context.selected_asset_keys]
 
-    with engine.connect(settings.build_path, memory_limit=settings.duckdb_memory_limit) as con:
-        if source.is_remote:
-            con.register_filesystem(source.fs)
-        raw = engine.DuckDBRaw(con)
+    with warehouse.warehouse().raw_layer(source) as raw:
         raw.ensure_schema([t.model for t in TABLES])
+        if files and hasattr(raw, "check_visible"):
+            raw.check_visible(files[0])
         for model in selected:
             landed = landing.land_model(
                 raw, model, [f for f in files if f.model == model], load_id=context.run.run_id

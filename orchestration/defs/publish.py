@@ -2,29 +2,28 @@
 
 import dagster as dg
 
-from orchestration.defs.landing import RAW_ASSET_KEYS
+from orchestration.defs.landing import ENGINE_KINDS, RAW_ASSET_KEYS
 from orchestration.defs.resources import StiggWarehouse
 from orchestration.defs.transform import stigg_dbt_models
-from orchestration.runtime.engines import duckdb as engine
 
 
 @dg.asset(
     key=["warehouse", "published"],
     group_name="publish",
-    kinds={"duckdb"},
+    kinds=ENGINE_KINDS,
     deps=[*stigg_dbt_models.keys, *RAW_ASSET_KEYS],
     description=(
-        "The published warehouse at STIGG_WAREHOUSE_PATH: a checkpointed copy of the run's "
-        "working copy, renamed into place once every build of the run has succeeded. A run "
-        "with nothing new skips dbt, and Dagster skips publishing with it."
+        "The published warehouse. DuckDB: the file at STIGG_WAREHOUSE_PATH, a checkpointed copy "
+        "of the run's working copy, renamed into place once every build of the run has "
+        "succeeded. Spark: the views of staging, stigg, rejects, analytics and meta, switched "
+        "to the build slot the run built. A run with nothing new skips dbt, and Dagster skips "
+        "publishing with it."
     ),
 )
-def published_warehouse(warehouse: StiggWarehouse) -> dg.MaterializeResult:
-    result = engine.publish(warehouse.settings())
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(result.path)),
-            "size_bytes": result.size_bytes,
-            "publish_seconds": round(result.seconds, 3),
-        }
-    )
+def published_warehouse(
+    context: dg.AssetExecutionContext, warehouse: StiggWarehouse
+) -> dg.MaterializeResult:
+    metadata = warehouse.warehouse().publish(context.run.run_id)
+    if "path" in metadata:
+        metadata["path"] = dg.MetadataValue.path(metadata["path"])
+    return dg.MaterializeResult(metadata=metadata)

@@ -13,9 +13,10 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from dbt.version import __version__ as dbt_core_version
 from packaging import version
+from pydantic import PrivateAttr
 
 from orchestration.defs.dbt_project import stigg_dbt_project
-from orchestration.runtime import run_tags, writer
+from orchestration.runtime import run_tags, warehouse_engine, writer
 from orchestration.settings import (
     PROJECT_ROOT,
     WAREHOUSE_VARIABLES,
@@ -39,26 +40,64 @@ class StiggWarehouse(dg.ConfigurableResource):
     export_uri: str
     warehouse_path: str
     duckdb_memory_limit: str
+    engine: str
+    _spark_remote: str | None = PrivateAttr(default=None)
+    _warehouse: warehouse_engine.Warehouse | None = PrivateAttr(default=None)
 
     def settings(self) -> Settings:
         return Settings.from_env(
             export_uri=self.export_uri,
             warehouse_path=self.warehouse_path,
             duckdb_memory_limit=self.duckdb_memory_limit,
+            engine=self.engine,
         )
+
+    def warehouse(self) -> warehouse_engine.Warehouse:
+        """The engine this run writes with (runtime/warehouse_engine.py), one per run."""
+        if self._warehouse is None:
+            self._warehouse = warehouse_engine.open_warehouse(self.settings(), self._spark_remote)
+        return self._warehouse
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Self]:
-        with writer.writing_run(
-            self.settings(), context, from_scratch=is_full_refresh(context.dagster_run)
+        settings = self.settings()
+        log = context.log.info if context.log is not None else print
+        with (
+            writer.writing_run(
+                settings, context, from_scratch=is_full_refresh(context.dagster_run)
+            ),
+            warehouse_engine.spark_session(settings, log=log) as remote,
         ):
-            yield self
+            self._spark_remote = remote
+            try:
+                if remote is not None and is_full_refresh(context.dagster_run):
+                    self.warehouse().drop_raw_layer()
+                yield self
+            finally:
+                if self._warehouse is not None:
+                    self._warehouse.close()
+                    self._warehouse = None
 
 
 class PublishedWarehouse(dg.ConfigurableResource):
     """The published warehouse, for readers: opened read-only, never locked, never waited for."""
 
     warehouse_path: str
+    engine: str
+
+    def spark_remote(self) -> str | None:
+        """With Spark, the server to read through: STIGG_SPARK_REMOTE or the running local
+        server (a reader never starts one); None with DuckDB."""
+        settings = Settings.from_env(warehouse_path=self.warehouse_path, engine=self.engine)
+        if settings.engine != "spark":
+            return None
+        remote = warehouse_engine.running_spark_remote(settings)
+        if remote is None:
+            raise dg.Failure(
+                "No Spark Connect server is running to read the published warehouse from: "
+                "start `stigg-warehouse spark-server`, or set STIGG_SPARK_REMOTE."
+            )
+        return remote
 
     @property
     def path(self) -> Path:
@@ -100,7 +139,9 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "warehouse": warehouse_resource(),
-            "published": PublishedWarehouse(warehouse_path=configured("warehouse_path")),
+            "published": PublishedWarehouse(
+                warehouse_path=configured("warehouse_path"), engine=configured("engine")
+            ),
             "dbt": StiggDbtCli(
                 project_dir=stigg_dbt_project,
                 profiles_dir=str(PROJECT_ROOT),

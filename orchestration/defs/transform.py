@@ -9,8 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt_project import adopt_parse, stigg_dbt_project
 from orchestration.defs.resources import StiggWarehouse, is_full_refresh
-from orchestration.runtime import build_state, dbt_build
-from orchestration.runtime.engines import duckdb as engine
+from orchestration.runtime import dbt_build
 
 
 class StiggDbtTranslator(DagsterDbtTranslator):
@@ -68,26 +67,30 @@ def stigg_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: StiggWarehouse
 ) -> Iterator:
     settings = warehouse.settings()
+    engine = warehouse.warehouse()
     full_refresh = is_full_refresh(context.run)
     # Only a build of every model records its input, and only then can the next one be skipped.
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
-    with engine.connect(settings.build_path, read_only=True) as con:
-        unchanged, fingerprint = build_state.is_published_build(con, settings.warehouse_path)
-        largest_raw_rows = engine.largest_raw_table_rows(con)
-    if whole_project and unchanged and not full_refresh:
+    build_input = engine.build_input()
+    if whole_project and build_input.unchanged and not full_refresh:
         context.log.info(
             "Nothing new since the published build (export files and dbt project): dbt skipped"
         )
         return
     invocation = dbt.cli(
         dbt_build.dbt_build_args(
-            settings, full_refresh=full_refresh, largest_raw_rows=largest_raw_rows
+            settings,
+            engine.dbt_vars(),
+            target=engine.dbt_target,
+            full_refresh=full_refresh,
+            largest_raw_rows=build_input.largest_raw_rows,
         ),
         context=context,
         raise_on_error=False,
     )
     yield from _events_with_metadata(context, invocation)
-    adopt_parse(invocation.target_path)
+    if engine.name == "duckdb":  # the prepared parse is DuckDB's (profiles.yml's default)
+        adopt_parse(invocation.target_path)
     dbt_build.prune_invocation_targets(invocation.target_path.parent, context.op_def.name)
     if not invocation.is_successful():
         raise dg.Failure(
@@ -95,8 +98,7 @@ def stigg_dbt_models(
             metadata={"dbt_exit_code": invocation.process.returncode},
         )
     if whole_project:
-        with engine.connect(settings.build_path) as con:
-            build_state.record_fingerprint(con, fingerprint)
+        engine.record_build(build_input.fingerprint)
 
 
 def _events_with_metadata(context: dg.AssetExecutionContext, invocation) -> Iterator:

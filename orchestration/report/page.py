@@ -93,19 +93,53 @@ def build_report(con: duckdb.DuckDBPyConnection, title: str = "Stigg warehouse r
     )
 
 
+# What the page reads. With Spark, these are extracted (through Arrow) into an in-memory DuckDB
+# database, and the page is built from it by the same queries.
+REPORT_TABLES = (
+    "stigg.SUBSCRIPTIONS",
+    "analytics.usage_daily",
+    "analytics.mrr_movements",
+    "analytics.entitlement_utilization",
+)
+
+
 def write_report(warehouse_path: Path, out: Path) -> Report:
-    """Reads the published warehouse read-only and writes the page atomically."""
+    """Reads the published DuckDB warehouse read-only and writes the page atomically."""
     if not warehouse_path.exists():
         raise FileNotFoundError(
             f"No published warehouse at {warehouse_path}: run `stigg-warehouse run` first"
         )
     with engine.connect(warehouse_path, read_only=True) as con:
         report = build_report(con)
+    _write_atomically(report, out)
+    return report
+
+
+def write_report_from_spark(spark_remote: str, out: Path) -> Report:
+    """The same page from the published views of a Spark warehouse, extracted through Arrow."""
+    from orchestration.runtime.engines import spark as spark_engine
+
+    session = spark_engine.connect(spark_remote)
+    try:
+        with duckdb.connect() as con:
+            con.execute("SET TimeZone = 'UTC'")
+            for name in REPORT_TABLES:
+                schema, table = name.split(".")
+                extract = session.table(name).toArrow()  # noqa: F841 - read by the SQL below
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                con.execute(f'CREATE TABLE {schema}."{table}" AS SELECT * FROM extract')
+            report = build_report(con)
+    finally:
+        session.stop()
+    _write_atomically(report, out)
+    return report
+
+
+def _write_atomically(report: Report, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     partial.write_text(report.html, encoding="utf-8")
     partial.replace(out)
-    return report
 
 
 def _environment_section(con: duckdb.DuckDBPyConnection, environment: str) -> tuple[str, list[str]]:

@@ -42,10 +42,17 @@ def dbt_project_files() -> list[Path]:
     ]
 
 
-def input_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+def fingerprint_of(recorded_files: str) -> str:
+    """The fingerprint of a build's input: the dbt project's files, and a digest of the export
+    files that the manifest has recorded (path, version, status), which the engine computes."""
     digest = hashlib.sha256()
     for path in sorted(dbt_project_files()):
         digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes())
+    digest.update(recorded_files.encode())
+    return digest.hexdigest()
+
+
+def input_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     recorded_files = con.execute(
         f"""
         SELECT md5(coalesce(string_agg(path || '|' || coalesce(fingerprint, '') || '|' || status,
@@ -53,8 +60,7 @@ def input_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
         FROM (SELECT DISTINCT path, fingerprint, status FROM {MANIFEST_TABLE})
         """
     ).fetchone()[0]
-    digest.update(recorded_files.encode())
-    return digest.hexdigest()
+    return fingerprint_of(recorded_files)
 
 
 def recorded_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -33,7 +33,8 @@ _MEMORY_UNITS |= {"KIB": 2**10 / 1e9, "MIB": 2**20 / 1e9, "GIB": 2**30 / 1e9, "T
 def dbt_vars(settings: Settings) -> dict[str, str]:
     """What profiles.yml reads (the run's working copy, DuckDB's memory limit), and what a run's
     tests check of an incremental table: the rows its build took in (a full refresh takes in
-    every row; macros/stigg/incremental.sql). The same for every run, so dbt parses once."""
+    every row; macros/stigg/incremental.sql). The same for every run, so dbt parses once.
+    (DuckDB's; the Spark engine's are in runtime/warehouse_engine.py.)"""
     return {
         "stigg_database_path": str(settings.build_path),
         "stigg_duckdb_memory_limit": settings.duckdb_memory_limit,
@@ -42,17 +43,25 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
 
 
 def dbt_build_args(
-    settings: Settings, *, full_refresh: bool, largest_raw_rows: int = 0
+    settings: Settings,
+    variables: Mapping[str, str] | None = None,
+    *,
+    target: str = "duckdb",
+    full_refresh: bool,
+    largest_raw_rows: int = 0,
 ) -> list[str]:
-    """`dbt build` into the run's working copy. The file and DuckDB's memory limit go as vars,
-    not through the environment. Unit tests are for development and CI, as dbt recommends: a
-    pipeline run builds and tests the data. One node at a time when the raw data is large for
-    the memory limit (`dbt_threads`)."""
+    """`dbt build` with the engine's target and vars (DuckDB's: the run's working copy and its
+    memory limit), never through the environment. Unit tests are for development and CI, as
+    dbt recommends: a pipeline run builds and tests the data. One node at a time when the raw
+    data is large for DuckDB's memory limit (`dbt_threads`)."""
     threads = dbt_threads(largest_raw_rows, settings.duckdb_memory_limit)
     return [
         "build",
+        *(["--target", target] if target != "duckdb" else []),
         "--vars",
-        json.dumps(dbt_vars(settings), sort_keys=True),
+        json.dumps(
+            dict(variables) if variables is not None else dbt_vars(settings), sort_keys=True
+        ),
         "--exclude-resource-type",
         "unit_test",
         *(["--threads", str(threads)] if threads is not None else []),

@@ -13,13 +13,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
 
-from orchestration.runtime.engines.duckdb import DuckDBRaw, LandingError
 from orchestration.runtime.sources.export import ExportFile
 
 # The statuses that settle a file: it is not new to a run. A failed file is retried.
 SETTLED_STATUSES = ("landed", "changed")
 CHANGED_REASON = "file changed after it was landed; its new content was not loaded"
+
+
+class RawLayer(Protocol):
+    """What landing needs of an engine's raw layer (engines/duckdb.py, engines/spark.py)."""
+
+    landing_errors: tuple[type[BaseException], ...]  # what a failed read or write raises
+
+    def ensure_schema(self, models: Sequence[str]) -> None: ...
+
+    def lands_together(self, fmt: str) -> bool: ...
+
+    def recorded(
+        self, statuses: Sequence[str], model: str | None = None
+    ) -> set[tuple[str, str]]: ...
+
+    def record(
+        self,
+        model: str,
+        files: Sequence[ExportFile],
+        load_id: str,
+        *,
+        status: str,
+        rows: dict[str, int] | None = None,
+        error: str | None = None,
+    ) -> None: ...
+
+    def land_batch(
+        self, model: str, batch: Sequence[ExportFile], load_id: str
+    ) -> dict[str, int]: ...
+
+    def failure_reason(self, error: BaseException, failed: ExportFile) -> str: ...
+
+    def table_summary(self, model: str) -> tuple[int, datetime | None]: ...
 
 
 @dataclass(frozen=True)
@@ -41,7 +75,7 @@ class ModelLanding:
 
 
 def land_model(
-    raw: DuckDBRaw, model: str, files: Sequence[ExportFile], load_id: str
+    raw: RawLayer, model: str, files: Sequence[ExportFile], load_id: str
 ) -> ModelLanding:
     """Land every file of `model` that the manifest has not recorded as landed."""
     result = ModelLanding(model)
@@ -60,13 +94,15 @@ def land_model(
     by_format: dict[str, list[ExportFile]] = {}
     for f in new_files:
         by_format.setdefault(f.format, []).append(f)
-    for batch in by_format.values():
-        _land_or_split(raw, model, batch, load_id, result)
+    for fmt, batch in by_format.items():
+        batches = [batch] if raw.lands_together(fmt) else [[f] for f in batch]
+        for files_together in batches:
+            _land_or_split(raw, model, files_together, load_id, result)
     return result
 
 
 def unrecorded_files(
-    raw: DuckDBRaw, files: Sequence[ExportFile], statuses: Sequence[str] = SETTLED_STATUSES
+    raw: RawLayer, files: Sequence[ExportFile], statuses: Sequence[str] = SETTLED_STATUSES
 ) -> list[ExportFile]:
     """The files whose current version the manifest has not recorded with one of `statuses`."""
     recorded = raw.recorded(statuses)
@@ -74,7 +110,7 @@ def unrecorded_files(
 
 
 def _land_or_split(
-    raw: DuckDBRaw,
+    raw: RawLayer,
     model: str,
     batch: Sequence[ExportFile],
     load_id: str,
@@ -83,7 +119,7 @@ def _land_or_split(
     """Land the batch whole; if it fails, land each file alone, so a bad file is found and named."""
     try:
         rows = raw.land_batch(model, batch, load_id)
-    except LandingError as exc:
+    except raw.landing_errors as exc:
         if len(batch) > 1:
             for f in batch:
                 _land_or_split(raw, model, [f], load_id, result)

@@ -160,10 +160,11 @@ def writing_run(
         if context.instance is not None and context.dagster_run is not None:
             _claim_run(context.instance, context.dagster_run)
             fail_dead_runs(context.instance, found_by=f"run {run_id}")
-        _wait_until_working_copy_is_free(settings.build_path, report)
         if from_scratch:
             report("Full refresh: rebuilding the warehouse from the export alone")
-        engine.prepare_build_copy(settings, from_scratch=from_scratch)
+        if settings.engine == "duckdb":
+            _wait_until_working_copy_is_free(settings.build_path, report)
+            engine.prepare_build_copy(settings, from_scratch=from_scratch)
         yield
 
 

@@ -304,7 +304,8 @@ def _incremental_config(table: Table, documented: bool = True) -> dict:
     if documented and table.name == "USAGE_EVENTS":
         return {"materialized": "stigg_environment_tables", "post_hook": recorded}
     return {
-        "materialized": "incremental",
+        # Plain Parquet tables on Spark have no DELETE: there, the table is rebuilt whole.
+        "materialized": "{{ 'table' if target.type == 'spark' else 'incremental' }}",
         "incremental_strategy": "append",
         "on_schema_change": "fail",
         "pre_hook": [f"{{{{ stigg_delete_touched_keys('{table.name}') }}}}"],

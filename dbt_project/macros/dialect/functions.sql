@@ -10,6 +10,9 @@
 {% macro default__stigg_row_value(expressions) -%}
     row({{ expressions | join(', ') }})
 {%- endmacro %}
+{% macro spark__stigg_row_value(expressions) -%}
+    struct({{ expressions | join(', ') }})
+{%- endmacro %}
 
 
 {#- The non-NULL items of a list of expressions, as a list. -#}
@@ -18,6 +21,9 @@
 {%- endmacro %}
 {% macro default__stigg_non_null_list(expressions) -%}
     list_filter([{{ expressions | join(', ') }}], item -> item is not null)
+{%- endmacro %}
+{% macro spark__stigg_non_null_list(expressions) -%}
+    filter(array({{ expressions | join(', ') }}), item -> item is not null)
 {%- endmacro %}
 
 
@@ -28,6 +34,9 @@
 {% macro default__stigg_list_length(expression) -%}
     len({{ expression }})
 {%- endmacro %}
+{% macro spark__stigg_list_length(expression) -%}
+    size({{ expression }})
+{%- endmacro %}
 
 
 {#- A list's items joined into one string. -#}
@@ -37,6 +46,9 @@
 {% macro default__stigg_list_to_string(expression, separator) -%}
     array_to_string({{ expression }}, '{{ separator }}')
 {%- endmacro %}
+{% macro spark__stigg_list_to_string(expression, separator) -%}
+    array_join({{ expression }}, '{{ separator }}')
+{%- endmacro %}
 
 
 {#- Every match of `pattern` in `expression` replaced (not only the first). -#}
@@ -45,6 +57,9 @@
 {%- endmacro %}
 {% macro default__stigg_replace_all(expression, pattern, replacement) -%}
     regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+{% macro spark__stigg_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}')
 {%- endmacro %}
 
 
@@ -70,6 +85,12 @@
 {% macro default__stigg_anti_join() -%}
     anti join
 {%- endmacro %}
+{% macro spark__stigg_semi_join() -%}
+    left semi join
+{%- endmacro %}
+{% macro spark__stigg_anti_join() -%}
+    left anti join
+{%- endmacro %}
 
 
 {#- A string with the characters of `characters` removed from both ends. -#}
@@ -78,6 +99,9 @@
 {%- endmacro %}
 {% macro default__stigg_trim(expression, characters) -%}
     trim({{ expression }}, '{{ characters }}')
+{%- endmacro %}
+{% macro spark__stigg_trim(expression, characters) -%}
+    trim(both '{{ characters }}' from {{ expression }})
 {%- endmacro %}
 
 
@@ -91,4 +115,101 @@
 {%- endmacro %}
 {% macro duckdb__stigg_inlined_cte() -%}
     as not materialized
+{%- endmacro %}
+
+
+{#- A value as text, the same on every engine: the canonical text of a row (stigg_row_hash).
+    Timestamps are written in UTC with microseconds; other types as their cast to text, which
+    both engines write alike for strings, whole numbers, decimal(38,10) and booleans. -#}
+{% macro stigg_canonical_text(expression, type_key) -%}
+    {{ return(adapter.dispatch('stigg_canonical_text', 'stigg_warehouse')(expression, type_key)) }}
+{%- endmacro %}
+{% macro default__stigg_canonical_text(expression, type_key) -%}
+    {%- if type_key == 'TIMESTAMP_TZ' -%}
+        strftime({{ expression }}, '%Y-%m-%d %H:%M:%S.%f')
+    {%- else -%}
+        cast({{ expression }} as varchar)
+    {%- endif -%}
+{%- endmacro %}
+{% macro spark__stigg_canonical_text(expression, type_key) -%}
+    {%- if type_key == 'TIMESTAMP_TZ' -%}
+        date_format({{ expression }}, 'yyyy-MM-dd HH:mm:ss.SSSSSS')
+    {%- else -%}
+        cast({{ expression }} as string)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The seconds from one timestamp to another (fractional seconds dropped). -#}
+{% macro stigg_seconds_between(start, end) -%}
+    {{ return(adapter.dispatch('stigg_seconds_between', 'stigg_warehouse')(start, end)) }}
+{%- endmacro %}
+{% macro default__stigg_seconds_between(start, end) -%}
+    date_diff('second', {{ start }}, {{ end }})
+{%- endmacro %}
+{% macro spark__stigg_seconds_between(start, end) -%}
+    timestampdiff(SECOND, {{ start }}, {{ end }})
+{%- endmacro %}
+
+
+{#- A month series joined to the FROM clause before it: one row per month from `start` to
+    `end` (timestamps, or a date for `end`), as `alias.column`. It starts with its own comma on
+    DuckDB (`from x, unnest(...)`); Spark writes it as a LATERAL VIEW. -#}
+{% macro stigg_join_month_series(start, end, alias, column) -%}
+    {{ return(adapter.dispatch('stigg_join_month_series', 'stigg_warehouse')(start, end, alias, column)) }}
+{%- endmacro %}
+{% macro default__stigg_join_month_series(start, end, alias, column) -%}
+    , unnest(generate_series({{ start }}, {{ end }}, interval 1 month)) as {{ alias }}({{ column }})
+{%- endmacro %}
+{% macro spark__stigg_join_month_series(start, end, alias, column) -%}
+    lateral view explode(sequence(cast({{ start }} as timestamp), cast({{ end }} as timestamp), interval 1 month)) {{ alias }} as {{ column }}
+{%- endmacro %}
+
+
+{#- A JSON array of {"amount", "currency"} objects, parsed. -#}
+{% macro stigg_parse_amounts(expression) -%}
+    {{ return(adapter.dispatch('stigg_parse_amounts', 'stigg_warehouse')(expression)) }}
+{%- endmacro %}
+{% macro default__stigg_parse_amounts(expression) -%}
+    from_json({{ expression }}, '[{"amount": "DECIMAL(38,10)", "currency": "VARCHAR"}]')
+{%- endmacro %}
+{% macro spark__stigg_parse_amounts(expression) -%}
+    from_json({{ expression }}, 'array<struct<amount: decimal(38,10), currency: string>>')
+{%- endmacro %}
+
+
+{#- The items of a list for which `predicate` (a lambda: `item -> ...`) holds. -#}
+{% macro stigg_list_filter(expression, predicate) -%}
+    {{ return(adapter.dispatch('stigg_list_filter', 'stigg_warehouse')(expression, predicate)) }}
+{%- endmacro %}
+{% macro default__stigg_list_filter(expression, predicate) -%}
+    list_filter({{ expression }}, {{ predicate }})
+{%- endmacro %}
+{% macro spark__stigg_list_filter(expression, predicate) -%}
+    filter({{ expression }}, {{ predicate }})
+{%- endmacro %}
+
+
+{#- The first item of a list (NULL when it is empty). -#}
+{% macro stigg_first_item(expression) -%}
+    {{ return(adapter.dispatch('stigg_first_item', 'stigg_warehouse')(expression)) }}
+{%- endmacro %}
+{% macro default__stigg_first_item(expression) -%}
+    ({{ expression }})[1]
+{%- endmacro %}
+{% macro spark__stigg_first_item(expression) -%}
+    try_element_at({{ expression }}, 1)
+{%- endmacro %}
+
+
+{#- The calendar day (UTC) of a timestamp. Spark's session time zone is UTC (profiles.yml and
+    every session the orchestrator opens), so its cast is the UTC day. -#}
+{% macro stigg_utc_date(expression) -%}
+    {{ return(adapter.dispatch('stigg_utc_date', 'stigg_warehouse')(expression)) }}
+{%- endmacro %}
+{% macro default__stigg_utc_date(expression) -%}
+    cast(timezone('UTC', {{ expression }}) as date)
+{%- endmacro %}
+{% macro spark__stigg_utc_date(expression) -%}
+    cast({{ expression }} as date)
 {%- endmacro %}

@@ -11,7 +11,7 @@
 -#}
 {% macro stigg_table(table_name) %}
     {%- set spec = stigg_tables()[table_name] -%}
-    {%- set types = var('stigg_column_types')[target.type] -%}
+    {%- set types = stigg_table_types() -%}
     {%- set columns = [] -%}
     {%- for column in spec.columns -%}
         {%- do columns.append(dict(column, type=types[column.type_key])) -%}
@@ -50,4 +50,10 @@
 {#- The column of the parent table that `table.column` holds (FOREIGN_KEYS_HOLD in the spec). -#}
 {% macro stigg_parent_key(table_name, column_name) -%}
     {{ stigg_tables()[table_name]['references'][column_name] }}
+{%- endmacro %}
+
+
+{#- This engine's type for each of the doc's column types (vars.stigg_column_types). -#}
+{% macro stigg_table_types() -%}
+    {{ return(var('stigg_column_types')[target.type]) }}
 {%- endmacro %}

@@ -58,9 +58,11 @@ select
             ~ " is null then 'NULL in mandatory column " ~ column.name ~ "' end") -%}
     {%- endfor -%}
     {%- for column in checked -%}
+        {#- The doc's type, not the engine's: a reason reads the same on every engine. -#}
+        {%- set documented_type = 'a whole NUMBER' if column.type_key == 'WHOLE_NUMBER' else column.type_key -%}
         {%- do reasons.append("case when __raw_" ~ column.name ~ " is not null and " ~ column.name
             ~ " is null then '" ~ column.name ~ ": cannot cast ' || left(cast(__raw_" ~ column.name
-            ~ " as varchar), 100) || ' to " ~ column.type ~ "' end") -%}
+            ~ " as " ~ stigg_table_types().VARCHAR ~ "), 100) || ' to " ~ documented_type ~ "' end") -%}
     {%- endfor %}
     {{ stigg_non_null_list(reasons) }} as _stigg_rejection_reasons
 from typed

@@ -8,6 +8,12 @@
     result is the same rows a full build gives (tests/test_incremental.py).
 -#}
 {% macro stigg_create_processed_loads() %}
+{{ return(adapter.dispatch('stigg_create_processed_loads', 'stigg_warehouse')()) }}
+{% endmacro %}
+{#- Spark rebuilds its incremental tables whole (plain Parquet tables have no DELETE): no loads
+    to record. -#}
+{% macro spark__stigg_create_processed_loads() %}{% endmacro %}
+{% macro default__stigg_create_processed_loads() %}
 {%- set processed_loads = stigg_processed_loads_table() -%}
 create schema if not exists {{ processed_loads.schema }};
 create table if not exists {{ processed_loads }} (
@@ -22,6 +28,10 @@ create table if not exists {{ processed_loads }} (
     are recorded with one time, so the latest time names the last build's loads
     (stigg_rows_of_the_last_build); a full refresh takes every load in again. -#}
 {% macro stigg_record_processed_loads(table_name) %}
+{{ return(adapter.dispatch('stigg_record_processed_loads', 'stigg_warehouse')(table_name)) }}
+{% endmacro %}
+{% macro spark__stigg_record_processed_loads(table_name) %}{% endmacro %}
+{% macro default__stigg_record_processed_loads(table_name) %}
 {%- set sources = stigg_load_sources() -%}
 {%- set processed_loads = stigg_processed_loads_table() -%}
 {%- set consumer = this.schema ~ '.' ~ this.identifier -%}

@@ -14,9 +14,14 @@
 
 
 {#- The hash of a row's documented content: equal for identical repeats, and the last
-    tie-break of the version order. -#}
+    tie-break of the version order. The hashed text is the same on every engine: each column's
+    canonical text (macros/dialect/functions.sql) after '+', or '-' for NULL, joined by chr(31). -#}
 {% macro stigg_row_hash(table) -%}
-    {{ stigg_md5('cast(' ~ stigg_row_value(table.columns | map(attribute='name') | list) ~ ' as varchar)') }}
+    {%- set parts = [] -%}
+    {%- for column in table.columns -%}
+        {%- do parts.append("coalesce('+' || " ~ stigg_canonical_text(column.name, column.type_key) ~ ", '-')") -%}
+    {%- endfor -%}
+    {{ stigg_md5('concat_ws(chr(31), ' ~ parts | join(', ') ~ ')') }}
 {%- endmacro %}
 
 

@@ -81,8 +81,13 @@ class DuckDBRaw:
     - Every row carries its lineage: source file, dt, transfer time, load id and load time.
     """
 
+    landing_errors = (duckdb.Error,)
+
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+
+    def lands_together(self, fmt: str) -> bool:
+        return True
 
     def ensure_schema(self, models: Iterable[str]) -> None:
         """The manifest and a raw table for every known model, present before any file lands."""

@@ -34,19 +34,29 @@ live_subscriptions as (
 
 latest_plan_versions as (
 
-    select * from {{ ref('PLANS') }}
-    qualify row_number() over (
-        partition by ENVIRONMENT_ID, PLAN_ID order by VERSION_NUMBER desc nulls last, UPDATED_AT desc
-    ) = 1
+    select * from (
+        select
+            *,
+            row_number() over (
+                partition by ENVIRONMENT_ID, PLAN_ID order by VERSION_NUMBER desc nulls last, UPDATED_AT desc
+            ) as version_rank
+        from {{ ref('PLANS') }}
+    ) as ranked_versions
+    where version_rank = 1
 
 ),
 
 latest_addon_versions as (
 
-    select * from {{ ref('ADDONS') }}
-    qualify row_number() over (
-        partition by ENVIRONMENT_ID, ADDON_ID order by VERSION_NUMBER desc nulls last, UPDATED_AT desc
-    ) = 1
+    select * from (
+        select
+            *,
+            row_number() over (
+                partition by ENVIRONMENT_ID, ADDON_ID order by VERSION_NUMBER desc nulls last, UPDATED_AT desc
+            ) as version_rank
+        from {{ ref('ADDONS') }}
+    ) as ranked_versions
+    where version_rank = 1
 
 ),
 
@@ -155,19 +165,25 @@ latest_measured_periods as (
     -- Usage is the sum of the reported deltas in the latest reset period that has a report
     -- (all of them when the feature does not reset).
     select
-        ENVIRONMENT_ID as environment_id,
-        CUSTOMER_ID as customer_id,
-        RESOURCE_ID as resource_id,
-        FEATURE_ID as feature_id,
-        PERIOD_START as usage_period_start,
-        PERIOD_END as usage_period_end,
-        sum(VALUE) as current_usage
-    from {{ ref('USAGE_MEASUREMENTS') }}
-    group by ENVIRONMENT_ID, CUSTOMER_ID, RESOURCE_ID, FEATURE_ID, PERIOD_START, PERIOD_END
-    qualify row_number() over (
-        partition by ENVIRONMENT_ID, CUSTOMER_ID, RESOURCE_ID, FEATURE_ID
-        order by PERIOD_START desc nulls last
-    ) = 1
+        environment_id, customer_id, resource_id, feature_id, usage_period_start, usage_period_end,
+        current_usage
+    from (
+        select
+            ENVIRONMENT_ID as environment_id,
+            CUSTOMER_ID as customer_id,
+            RESOURCE_ID as resource_id,
+            FEATURE_ID as feature_id,
+            PERIOD_START as usage_period_start,
+            PERIOD_END as usage_period_end,
+            sum(VALUE) as current_usage,
+            row_number() over (
+                partition by ENVIRONMENT_ID, CUSTOMER_ID, RESOURCE_ID, FEATURE_ID
+                order by PERIOD_START desc nulls last
+            ) as period_rank
+        from {{ ref('USAGE_MEASUREMENTS') }}
+        group by ENVIRONMENT_ID, CUSTOMER_ID, RESOURCE_ID, FEATURE_ID, PERIOD_START, PERIOD_END
+    ) as usage_by_period
+    where period_rank = 1
 
 ),
 

@@ -16,9 +16,8 @@ months as (
         least(month_start + interval 1 month - interval 1 microsecond, as_of.as_of_at) as measured_at
     from (
         select min(valid_from) as first_at, max(last_seen_at) as as_of_at from subscription_states
-    ) as as_of,
-    unnest(generate_series(date_trunc('month', as_of.first_at), as_of.as_of_at, interval 1 month))
-        as month_starts(month_start)
+    ) as as_of
+    {{ stigg_join_month_series("date_trunc('month', as_of.first_at)", 'as_of.as_of_at', 'month_starts', 'month_start') }}
 
 ),
 
@@ -168,10 +167,10 @@ discounts as (
         least(coalesce(sum(active_coupons.percent_off), 0), 100) as percent_off,
         coalesce(sum(
             coalesce(
-                list_filter(
-                    from_json(active_coupons.AMOUNTS_OFF, '[{"amount": "DECIMAL(38,10)", "currency": "VARCHAR"}]'),
-                    amount_off -> amount_off.currency = gross_by_currency.currency
-                )[1].amount,
+                {{ stigg_first_item(stigg_list_filter(
+                    stigg_parse_amounts('active_coupons.AMOUNTS_OFF'),
+                    'amount_off -> amount_off.currency = gross_by_currency.currency'
+                )) }}.amount,
                 active_coupons.fixed_discount_value
             )
         ) filter (where active_coupons.TYPE = 'FIXED'), 0) as fixed_off_per_period

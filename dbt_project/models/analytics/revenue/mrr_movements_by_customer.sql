@@ -15,12 +15,13 @@ months as (
     select cast(month_start as date) as month
     from
         (select min(month) as first_month from customer_mrr) as first_month,
-        (select max(last_seen_at) as as_of_at from {{ ref('subscription_history') }}) as as_of,
-        unnest(generate_series(
-            cast(first_month.first_month as timestamp),
-            cast(date_trunc('month', as_of.as_of_at) as date),
-            interval 1 month
-        )) as month_starts(month_start)
+        (select max(last_seen_at) as as_of_at from {{ ref('subscription_history') }}) as as_of
+        {{ stigg_join_month_series(
+            'cast(first_month.first_month as timestamp)',
+            "cast(date_trunc('month', as_of.as_of_at) as date)",
+            'month_starts',
+            'month_start'
+        ) }}
 
 ),
 

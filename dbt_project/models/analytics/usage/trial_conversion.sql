@@ -10,9 +10,9 @@ trials as (
     select
         ENVIRONMENT_ID as environment_id,
         ID as subscription_internal_id,
-        arg_min(PLAN_ID, valid_from) filter (where STATUS = 'IN_TRIAL') as trial_plan_id,
-        arg_min(PLAN_ID, valid_from) as first_plan_id,
-        arg_min(START_DATE, valid_from) as trial_started_at,
+        min_by(PLAN_ID, valid_from) filter (where STATUS = 'IN_TRIAL') as trial_plan_id,
+        min_by(PLAN_ID, valid_from) as first_plan_id,
+        min_by(START_DATE, valid_from) as trial_started_at,
         min(valid_from) filter (where STATUS = 'ACTIVE') as converted_at,
         bool_or(STATUS = 'IN_TRIAL' and is_current) as is_still_in_trial
     from subscription_states
@@ -35,7 +35,7 @@ select
         as decimal(9, 4)
     ) as conversion_rate,
     cast(
-        avg(date_diff('second', trial_started_at, converted_at) / 86400.0)
+        avg({{ stigg_seconds_between('trial_started_at', 'converted_at') }} / 86400.0)
         as decimal(18, 2)
     ) as avg_days_to_convert
 from trials

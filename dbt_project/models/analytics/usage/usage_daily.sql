@@ -7,7 +7,7 @@ with events_per_resource as (
         ENVIRONMENT_ID,
         CUSTOMER_ID,
         EVENT_NAME,
-        cast(timezone('UTC', TIMESTAMP) as date) as event_date,
+        {{ stigg_utc_date('TIMESTAMP') }} as event_date,
         RESOURCE_ID,
         count(*) as events,
         min(TIMESTAMP) as first_event_at,

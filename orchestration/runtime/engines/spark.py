@@ -1,0 +1,411 @@
+"""The Spark engine: a Spark Connect session, landing with Spark's readers, publishing by views.
+
+What landing decides (which files, when a file failed) is in runtime/landing.py, which calls
+`SparkRaw` through the same small interface as `DuckDBRaw`. No row passes through Python: the
+client lists the export, the server reads the files.
+
+Plain Parquet tables (no Delta or Iceberg here) have no transactions, DELETE or MERGE, so:
+- A raw table is partitioned by `_stigg_source_file`, and a file's rows land by a dynamic
+  partition overwrite of that file's partition. Its manifest row is written after, as the commit:
+  a run killed between the two leaves rows with no manifest row, and the next run lands the file
+  again, replacing them. Landing a file is idempotent.
+- Raw keeps every exported column as text (string), nested values as JSON text: a plain Parquet
+  table cannot change a column's type in place, and staging casts anyway. Raw never loses a value.
+- dbt builds into one of two build slots (`<layer>__a`, `<layer>__b`); publishing points the
+  views of `staging`, `stigg`, `rejects`, `analytics` and `meta` at the slot just built. Readers
+  see the last published slot until the switch; a failed run changes nothing they see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from orchestration.runtime.sources.export import ExportFile
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+MANIFEST_TABLE = "meta.landed_files"
+PUBLICATIONS_TABLE = "meta.published_builds"
+BUILDS_TABLE = "meta.build_state"
+RAW_SCHEMA = "raw"
+SOURCE_FILE_COLUMN = "_stigg_source_file"
+# The lineage columns, in the raw table's order: the partition column comes last.
+LINEAGE_COLUMNS: dict[str, str] = {
+    "_stigg_dt": "date",
+    "_stigg_transfer_at": "timestamp",
+    "_stigg_load_id": "string",
+    "_stigg_loaded_at": "timestamp",
+    SOURCE_FILE_COLUMN: "string",
+}
+# The layers dbt builds; each has a database of views that analysts query, and two build slots.
+PUBLISHED_LAYERS = ("staging", "rejects", "stigg", "analytics", "meta")
+BUILD_SLOTS = ("a", "b")
+# An export file's path relative to the export root, from the absolute URI Spark reads it at.
+_RELATIVE_PATH_PATTERN = r"([^/]+/dt=[^/]+/[^/]+)$"
+
+
+def _landing_errors() -> tuple[type[BaseException], ...]:
+    from pyspark.errors import PySparkException
+
+    return (PySparkException,)
+
+
+class ExportNotVisibleError(RuntimeError):
+    """The Spark server cannot read the export at the path the client listed."""
+
+
+def connect(remote: str) -> SparkSession:
+    """A Spark Connect session with the settings every writer and reader here relies on."""
+    from pyspark.sql import SparkSession
+
+    # create(), not getOrCreate(): that returns a process's first session whatever the address.
+    spark = SparkSession.builder.remote(remote).create()
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    # Derby cannot filter partitions by a list of paths; Spark then lists them all.
+    spark.conf.set("spark.sql.hive.metastorePartitionPruningFallbackOnException", "true")
+    return spark
+
+
+def quote_identifier(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def raw_table(model: str) -> str:
+    return f"{RAW_SCHEMA}.{quote_identifier(model)}"
+
+
+def slot_schema(layer: str, slot: str) -> str:
+    """The database that build slot `slot` of `layer` lives in (dbt's generate_schema_name)."""
+    return f"{layer}__{slot}"
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class SparkRaw:
+    """The raw layer and the manifest of a Spark warehouse, for landing (see the module)."""
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.spark = spark
+
+    @property
+    def landing_errors(self) -> tuple[type[BaseException], ...]:
+        return _landing_errors()
+
+    def lands_together(self, fmt: str) -> bool:
+        """CSV files land one at a time: Spark reads every file with the first one's header."""
+        return fmt != "csv"
+
+    def ensure_schema(self, models: Iterable[str]) -> None:
+        spark = self.spark
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS {RAW_SCHEMA}")
+        spark.sql("CREATE DATABASE IF NOT EXISTS meta")
+        spark.sql(
+            f"""
+            CREATE TABLE IF NOT EXISTS {MANIFEST_TABLE} (
+                path string, model string, dt date, transfer_at timestamp, format string,
+                size_bytes bigint, fingerprint string,
+                status string COMMENT 'landed | failed | changed',
+                rows bigint, error string, load_id string, recorded_at timestamp
+            ) USING parquet
+            """
+        )
+        lineage = ", ".join(f"{name} {typ}" for name, typ in LINEAGE_COLUMNS.items())
+        existing = {row.tableName for row in spark.sql(f"SHOW TABLES IN {RAW_SCHEMA}").collect()}
+        for model in models:
+            if model.lower() not in existing:
+                spark.sql(
+                    f"CREATE TABLE IF NOT EXISTS {raw_table(model)} ({lineage}) "
+                    f"USING parquet PARTITIONED BY ({SOURCE_FILE_COLUMN})"
+                )
+
+    def recorded(self, statuses: Sequence[str], model: str | None = None) -> set[tuple[str, str]]:
+        from pyspark.sql import functions as F
+
+        if not self.spark.catalog.tableExists(MANIFEST_TABLE):
+            return set()
+        manifest = self.spark.table(MANIFEST_TABLE).where(F.col("status").isin(list(statuses)))
+        if model is not None:
+            manifest = manifest.where(F.col("model") == model)
+        return {
+            (row.path, row.fingerprint) for row in manifest.select("path", "fingerprint").collect()
+        }
+
+    def record(
+        self,
+        model: str,
+        files: Sequence[ExportFile],
+        load_id: str,
+        *,
+        status: str,
+        rows: dict[str, int] | None = None,
+        error: str | None = None,
+    ) -> None:
+        from pyspark.sql import functions as F
+
+        manifest_schema = self.spark.table(MANIFEST_TABLE).schema
+        records = self.spark.createDataFrame(
+            [
+                (
+                    f.path,
+                    model,
+                    f.dt,
+                    f.transfer_at,
+                    f.format,
+                    f.size,
+                    f.version,
+                    status,
+                    (rows or {}).get(f.path),
+                    error,
+                    load_id,
+                    None,
+                )
+                for f in files
+            ],
+            schema=manifest_schema,
+        ).withColumn("recorded_at", F.current_timestamp())
+        records.write.insertInto(MANIFEST_TABLE, overwrite=False)
+
+    def check_visible(self, f: ExportFile) -> None:
+        """Fail clearly when the server cannot see the export where the client listed it."""
+        try:
+            self.spark.read.format("binaryFile").load(f.uri).select("length").limit(1).collect()
+        except _landing_errors() as exc:
+            raise ExportNotVisibleError(
+                f"The Spark server cannot read {f.uri}, which this machine listed in the export. "
+                "With a remote Spark server, STIGG_EXPORT_URI must be a path the server sees "
+                f"(a shared folder, or s3:// where the server has S3 configured): {str(exc)[:300]}"
+            ) from exc
+
+    def land_batch(self, model: str, batch: Sequence[ExportFile], load_id: str) -> dict[str, int]:
+        """Overwrite the batch's files' partitions with their rows. Rows per file."""
+        from pyspark.sql import functions as F
+
+        source = self._read(batch)
+        data_columns = [c for c in source.columns if c != "_stigg_reader_file"]
+        self._evolve_raw_table(model, [(c, source.schema[c].dataType) for c in data_columns])
+        files = self.spark.createDataFrame(
+            [(f.path, f.dt, f.transfer_at) for f in batch],
+            schema="path string, dt date, transfer_at timestamp",
+        )
+        rows = source.join(F.broadcast(files), source["_stigg_reader_file"] == files["path"])
+        by_name = {c.lower(): c for c in data_columns}
+        table_columns = self.spark.table(raw_table(model)).columns
+        lineage = {
+            "_stigg_dt": F.col("dt"),
+            "_stigg_transfer_at": F.col("transfer_at"),
+            "_stigg_load_id": F.lit(load_id),
+            "_stigg_loaded_at": F.current_timestamp(),
+            SOURCE_FILE_COLUMN: F.col("path"),
+        }
+        select = []
+        for column in table_columns:
+            if column in lineage:
+                value = lineage[column].cast(LINEAGE_COLUMNS[column])
+            elif column in by_name:
+                value = _as_text(
+                    source.schema[by_name[column]].dataType, F.col(f"`{by_name[column]}`")
+                )
+            else:
+                value = F.lit(None).cast("string")
+            select.append(value.alias(column))
+        rows.select(*select).write.insertInto(raw_table(model), overwrite=True)
+        landed = self._rows_per_file(model, batch)
+        # The commit: a file whose rows landed but whose manifest row did not is landed again.
+        self.record(model, batch, load_id, status="landed", rows=landed)
+        return landed
+
+    def _read(self, batch: Sequence[ExportFile]) -> DataFrame:
+        from pyspark.sql import functions as F
+
+        reader = self.spark.read.option("mode", "FAILFAST")
+        uris = [f.uri for f in batch]
+        fmt = batch[0].format
+        if fmt == "parquet":
+            frame = reader.option("mergeSchema", "true").parquet(*uris)
+        elif fmt == "csv":
+            # No inference: CSV carries no types, and '0042' stays '0042'. Spark takes the header
+            # of the first file for every file, so CSV files land one at a time (landing.py).
+            frame = reader.option("header", "true").option("inferSchema", "false").csv(*uris)
+        else:
+            frame = reader.option("primitivesAsString", "true").json(*uris)
+        return frame.withColumn(
+            "_stigg_reader_file",
+            F.regexp_extract(F.col("_metadata.file_path"), _RELATIVE_PATH_PATTERN, 1),
+        )
+
+    def _rows_per_file(self, model: str, batch: Sequence[ExportFile]) -> dict[str, int]:
+        from pyspark.sql import functions as F
+
+        paths = [f.path for f in batch]
+        counted = {
+            row[0]: row[1]
+            for row in self.spark.table(raw_table(model))
+            .where(F.col(SOURCE_FILE_COLUMN).isin(paths))
+            .groupBy(SOURCE_FILE_COLUMN)
+            .count()
+            .collect()
+        }
+        return {path: counted.get(path, 0) for path in paths}
+
+    def _evolve_raw_table(self, model: str, incoming: Sequence[tuple[str, object]]) -> None:
+        existing = {c.lower() for c in self.spark.table(raw_table(model)).columns}
+        added = []
+        for name, _ in incoming:
+            column = name.lower()
+            if column in LINEAGE_COLUMNS:
+                raise ValueError(f"column {name!r} collides with a lineage column of raw.{model}")
+            if column not in existing and column not in added:
+                added.append(column)
+        if added:
+            columns = ", ".join(f"{quote_identifier(c)} string" for c in added)
+            self.spark.sql(f"ALTER TABLE {raw_table(model)} ADD COLUMNS ({columns})")
+
+    def failure_reason(self, error: BaseException, failed: ExportFile) -> str:
+        """Spark's message, first line (its error class names the fault)."""
+        lines = [line for line in str(error).strip().splitlines() if line.strip()]
+        return lines[0][:500] if lines else type(error).__name__
+
+    def table_summary(self, model: str) -> tuple[int, datetime | None]:
+        row = self.spark.sql(
+            f"SELECT count(*), max(_stigg_transfer_at) FROM {raw_table(model)}"
+        ).collect()[0]
+        return row[0], row[1]
+
+
+def _as_text(data_type, column):
+    """A column as raw keeps it: text, nested values as JSON."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, MapType, StringType, StructType
+
+    if isinstance(data_type, StringType):
+        return column
+    if isinstance(data_type, ArrayType | MapType | StructType):
+        return F.to_json(column)
+    return column.cast("string")
+
+
+def drop_raw_layer(spark: SparkSession) -> None:
+    """A full refresh: the raw tables and the manifest go, and every export file lands again.
+    The published views keep showing the last build until the run publishes."""
+    spark.sql(f"DROP DATABASE IF EXISTS {RAW_SCHEMA} CASCADE")
+    spark.sql(f"DROP TABLE IF EXISTS {MANIFEST_TABLE}")
+
+
+# --- publishing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    slot: str
+    views: int
+    seconds: float
+
+
+def published_slot(spark: SparkSession) -> str | None:
+    """The build slot that the published views show, or None before the first publish."""
+    if not spark.catalog.tableExists(PUBLICATIONS_TABLE):
+        return None
+    rows = spark.sql(
+        f"SELECT slot FROM {PUBLICATIONS_TABLE} ORDER BY published_at DESC LIMIT 1"
+    ).collect()
+    return rows[0].slot if rows else None
+
+
+def build_slot(spark: SparkSession) -> str:
+    """The slot a run builds into: the one readers are not looking at."""
+    current = published_slot(spark)
+    return BUILD_SLOTS[1] if current == BUILD_SLOTS[0] else BUILD_SLOTS[0]
+
+
+def manifest_digest(spark: SparkSession) -> str:
+    """A digest of the manifest's distinct (path, version, status): part of a build's input."""
+    import hashlib
+
+    if not spark.catalog.tableExists(MANIFEST_TABLE):
+        return hashlib.md5(b"").hexdigest()
+    rows = spark.sql(
+        f"SELECT DISTINCT path, coalesce(fingerprint, '') AS fingerprint, status FROM {MANIFEST_TABLE}"
+    ).collect()
+    lines = sorted(f"{row.path}|{row.fingerprint}|{row.status}" for row in rows)
+    return hashlib.md5("\n".join(lines).encode()).hexdigest()
+
+
+def record_build(spark: SparkSession, slot: str, fingerprint: str) -> None:
+    """Build slot `slot` holds the build of the input `fingerprint` (dbt succeeded)."""
+    spark.sql(
+        f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} "
+        "(slot string, fingerprint string, built_at timestamp) USING parquet"
+    )
+    spark.sql(
+        f"INSERT INTO {BUILDS_TABLE} VALUES "
+        f"({_sql_literal(slot)}, {_sql_literal(fingerprint)}, current_timestamp())"
+    )
+
+
+def published_fingerprint(spark: SparkSession) -> str | None:
+    """The input fingerprint of the published build, or None."""
+    if not spark.catalog.tableExists(PUBLICATIONS_TABLE):
+        return None
+    rows = spark.sql(
+        f"SELECT fingerprint FROM {PUBLICATIONS_TABLE} ORDER BY published_at DESC LIMIT 1"
+    ).collect()
+    return rows[0].fingerprint if rows else None
+
+
+def _built_fingerprint(spark: SparkSession, slot: str) -> str | None:
+    if not spark.catalog.tableExists(BUILDS_TABLE):
+        return None
+    rows = spark.sql(
+        f"SELECT fingerprint FROM {BUILDS_TABLE} WHERE slot = {_sql_literal(slot)} "
+        "ORDER BY built_at DESC LIMIT 1"
+    ).collect()
+    return rows[0].fingerprint if rows else None
+
+
+def publish(spark: SparkSession, slot: str, run_id: str) -> PublishResult:
+    """Point every published view at build slot `slot`, then record the switch.
+
+    Each view is replaced in one statement, so a reader sees a whole table of one build or of
+    the other, never a missing or half-built one. Views of relations that the slot no longer
+    has are dropped.
+    """
+    import time
+
+    started = time.monotonic()
+    views = 0
+    for layer in PUBLISHED_LAYERS:
+        built_schema = slot_schema(layer, slot)
+        if not spark.catalog.databaseExists(built_schema):
+            continue
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS {layer}")
+        built = {row.tableName for row in spark.sql(f"SHOW TABLES IN {built_schema}").collect()}
+        published = {
+            row.viewName
+            for row in spark.sql(f"SHOW VIEWS IN {layer}").collect()
+            if not row.isTemporary
+        }
+        for name in sorted(built):
+            spark.sql(
+                f"CREATE OR REPLACE VIEW {layer}.{quote_identifier(name)} AS "
+                f"SELECT * FROM {built_schema}.{quote_identifier(name)}"
+            )
+            views += 1
+        for stale in sorted(published - built):
+            spark.sql(f"DROP VIEW IF EXISTS {layer}.{quote_identifier(stale)}")
+    fingerprint = _built_fingerprint(spark, slot) or ""
+    spark.sql(
+        f"CREATE TABLE IF NOT EXISTS {PUBLICATIONS_TABLE} "
+        "(slot string, run_id string, fingerprint string, published_at timestamp) USING parquet"
+    )
+    spark.sql(
+        f"INSERT INTO {PUBLICATIONS_TABLE} VALUES ({_sql_literal(slot)}, {_sql_literal(run_id)}, "
+        f"{_sql_literal(fingerprint)}, current_timestamp())"
+    )
+    return PublishResult(slot, views, time.monotonic() - started)
