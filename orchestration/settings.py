@@ -101,6 +101,11 @@ class Settings:
         return self.warehouse_path.with_name(self.warehouse_path.name.split(".")[0] + "_spark")
 
     @property
+    def builder_pid_path(self) -> Path:
+        """The pid of the dbt that a Spark run has building (runtime/writer.py)."""
+        return self.warehouse_path.with_name(self.warehouse_path.name + ".lock.dbt")
+
+    @property
     def lock_path(self) -> Path:
         """The one-writer lock that every run holds while it writes (runtime/writer.py)."""
         return self.warehouse_path.with_name(self.warehouse_path.name + ".lock")

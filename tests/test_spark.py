@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import signal
 import subprocess
@@ -25,8 +26,9 @@ from pathlib import Path
 import pytest
 
 from orchestration.runtime.engines import spark_server
-from orchestration.settings import PROJECT_ROOT, Settings
-from orchestration.spec.tables import TABLES, USAGE_EVENTS
+from orchestration.runtime.engines.spark import published_slot
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings, dbt_executable
+from orchestration.spec.tables import CUSTOMERS, TABLES, USAGE_EVENTS
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
 from tests.helpers import clean_env, copy_new_files, free_port, run_cli
 from tests.spark_helpers import differences, spark_session
@@ -112,6 +114,33 @@ def test_duckdb_and_spark_build_the_same_sample_warehouse(spark_sample, sample_w
     duckdb_path, _ = sample_warehouse
     with spark_session(remote) as spark:
         assert differences(duckdb_path, spark, COMPARED_SCHEMAS) == {}
+
+
+def test_a_null_in_a_mandatory_column_fails_its_not_null_test_on_spark(spark_sample, tmp_path):
+    """Spark enforces no NOT NULL, so the not_null tests are the guard: a NULL that reached a
+    documented table (written here behind the pipeline's back) fails the build's test. It runs
+    last on the sample's server, which it changes."""
+    remote, env, _ = spark_sample
+    with spark_session(remote) as spark:
+        slot = published_slot(spark)
+        table = f"stigg__{slot}.CUSTOMERS"
+        values = ", ".join("NULL" if c.name == "ID" else c.name for c in CUSTOMERS.columns)
+        spark.sql(f"INSERT INTO {table} SELECT {values} FROM {table} LIMIT 1")
+    result = subprocess.run(
+        [
+            dbt_executable(), "--no-use-colors", "test", "--target", "spark",
+            "--select", "not_null_CUSTOMERS", "--profiles-dir", str(PROJECT_ROOT),
+            "--vars", json.dumps({"stigg_build_slot": slot, "stigg_check_scope": "all"}),
+            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**env, "STIGG_SPARK_REMOTE": remote},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "FAIL 1 not_null_CUSTOMERS" in result.stdout
 
 
 @pytest.mark.timeout(3600)
@@ -215,3 +244,45 @@ def _relanding_a_file_replaces_its_rows(spark, export: Path) -> None:
     assert before > 0
     rows = SparkRaw(spark).land_batch("customers", customers, "relanded")
     assert spark.sql(count).collect()[0][0] == before == rows[customers[0].path]
+
+
+@pytest.mark.timeout(3600)
+def test_a_run_killed_while_dbt_builds_changes_nothing_readers_see_and_the_next_run_completes(
+    tmp_path,
+):
+    """`kill -9` of a Spark run while its dbt builds: dbt goes on alone; what readers see (the
+    published slot) is unchanged; the next run waits for that dbt, then completes, and equals
+    DuckDB's build of the same export."""
+    from tests.test_kill import WatchedRun
+
+    full = tmp_path / "full"
+    generate_export(full, ExportConfig(customers=30, seed=31, transfers=3, events_per_customer=2))
+    export = tmp_path / "export"
+    shutil.copytree(full, export)
+    last_transfer = sorted({p.parent.name for p in full.rglob("*.parquet")})[-1]
+    for folder in export.glob(f"*/{last_transfer}"):
+        shutil.rmtree(folder)
+    env = _environment(tmp_path / "spark_run", export)
+    with spark_server_command(env) as remote, spark_session(remote) as spark:
+        assert run_cli(["run"], env).returncode == 0
+        published = published_slot(spark)
+        customers = spark.sql("SELECT count(*) FROM stigg.CUSTOMERS").collect()[0][0]
+
+        copy_new_files(full, export)
+        killed = WatchedRun(env)
+        assert killed.wait_for_phase("dbt", timeout=600)
+        killed.kill(whole_group=False)  # its dbt is left to build on its own
+        assert published_slot(spark) == published
+        assert spark.sql("SELECT count(*) FROM stigg.CUSTOMERS").collect()[0][0] == customers
+
+        after = run_cli(["run"], env)
+        assert after.returncode == 0, after.stdout + after.stderr
+        assert published_slot(spark) != published
+
+        duckdb_env = clean_env(
+            STIGG_EXPORT_URI=str(full),
+            STIGG_WAREHOUSE_PATH=str(tmp_path / "duck" / "stigg_warehouse.duckdb"),
+            DAGSTER_HOME=str(tmp_path / "duck_home"),
+        )
+        assert run_cli(["run"], duckdb_env).returncode == 0
+        assert differences(Path(duckdb_env["STIGG_WAREHOUSE_PATH"]), spark, COMPARED_SCHEMAS) == {}

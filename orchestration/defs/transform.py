@@ -9,7 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt_project import adopt_parse, stigg_dbt_project
 from orchestration.defs.resources import StiggWarehouse, is_full_refresh
-from orchestration.runtime import dbt_build
+from orchestration.runtime import dbt_build, writer
 
 
 class StiggDbtTranslator(DagsterDbtTranslator):
@@ -88,7 +88,10 @@ def stigg_dbt_models(
         context=context,
         raise_on_error=False,
     )
+    if engine.name == "spark":  # DuckDB's working copy tells an orphaned dbt by its file lock
+        writer.record_builder(settings.builder_pid_path, invocation.process.pid)
     yield from _events_with_metadata(context, invocation)
+    writer.clear_builder(settings.builder_pid_path)
     if engine.name == "duckdb":  # the prepared parse is DuckDB's (profiles.yml's default)
         adopt_parse(invocation.target_path)
     dbt_build.prune_invocation_targets(invocation.target_path.parent, context.op_def.name)

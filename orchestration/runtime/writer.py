@@ -165,6 +165,8 @@ def writing_run(
         if settings.engine == "duckdb":
             _wait_until_working_copy_is_free(settings.build_path, report)
             engine.prepare_build_copy(settings, from_scratch=from_scratch)
+        else:
+            _wait_until_builder_is_gone(settings.builder_pid_path, report)
         yield
 
 
@@ -194,6 +196,34 @@ def _wait_until_working_copy_is_free(
             report(f"Waiting for a process that still has the working copy open: {reason}")
             reported = True
         time.sleep(1)
+
+
+def record_builder(pid_path: Path, pid: int) -> None:
+    """The dbt process that builds now (Spark): a run killed while it builds leaves it running,
+    and the next run waits for it before it builds the same build slot."""
+    pid_path.write_text(str(pid))
+
+
+def clear_builder(pid_path: Path) -> None:
+    pid_path.unlink(missing_ok=True)
+
+
+def _wait_until_builder_is_gone(
+    pid_path: Path, report: Callable[[str], None], timeout_seconds: float = 6 * 3600
+) -> None:
+    """Wait while the dbt of a killed run still builds (Spark has no file lock to tell it)."""
+    try:
+        pid = int(pid_path.read_text())
+    except (OSError, ValueError):
+        return
+    deadline = time.monotonic() + timeout_seconds
+    if _process_exists(pid):
+        report(f"Waiting for dbt (pid {pid}), left building by a killed run, to finish")
+    while _process_exists(pid):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"dbt (pid {pid}) kept building for {timeout_seconds:.0f}s")
+        time.sleep(1)
+    clear_builder(pid_path)
 
 
 def _process_exists(pid: int) -> bool:

@@ -128,7 +128,7 @@ class SparkRaw:
     def recorded(self, statuses: Sequence[str], model: str | None = None) -> set[tuple[str, str]]:
         from pyspark.sql import functions as F
 
-        if not self.spark.catalog.tableExists(MANIFEST_TABLE):
+        if not _fresh(self.spark, MANIFEST_TABLE):
             return set()
         manifest = self.spark.table(MANIFEST_TABLE).where(F.col("status").isin(list(statuses)))
         if model is not None:
@@ -308,9 +308,18 @@ class PublishResult:
     seconds: float
 
 
+def _fresh(spark: SparkSession, table: str) -> bool:
+    """Whether `table` exists, with this session's cached file list of it dropped: a session
+    keeps the files it listed, and another session (a run) may have written since."""
+    if not spark.catalog.tableExists(table):
+        return False
+    spark.catalog.refreshTable(table)
+    return True
+
+
 def published_slot(spark: SparkSession) -> str | None:
     """The build slot that the published views show, or None before the first publish."""
-    if not spark.catalog.tableExists(PUBLICATIONS_TABLE):
+    if not _fresh(spark, PUBLICATIONS_TABLE):
         return None
     rows = spark.sql(
         f"SELECT slot FROM {PUBLICATIONS_TABLE} ORDER BY published_at DESC LIMIT 1"
@@ -328,7 +337,7 @@ def manifest_digest(spark: SparkSession) -> str:
     """A digest of the manifest's distinct (path, version, status): part of a build's input."""
     import hashlib
 
-    if not spark.catalog.tableExists(MANIFEST_TABLE):
+    if not _fresh(spark, MANIFEST_TABLE):
         return hashlib.md5(b"").hexdigest()
     rows = spark.sql(
         f"SELECT DISTINCT path, coalesce(fingerprint, '') AS fingerprint, status FROM {MANIFEST_TABLE}"
@@ -351,7 +360,7 @@ def record_build(spark: SparkSession, slot: str, fingerprint: str) -> None:
 
 def published_fingerprint(spark: SparkSession) -> str | None:
     """The input fingerprint of the published build, or None."""
-    if not spark.catalog.tableExists(PUBLICATIONS_TABLE):
+    if not _fresh(spark, PUBLICATIONS_TABLE):
         return None
     rows = spark.sql(
         f"SELECT fingerprint FROM {PUBLICATIONS_TABLE} ORDER BY published_at DESC LIMIT 1"
@@ -360,7 +369,7 @@ def published_fingerprint(spark: SparkSession) -> str | None:
 
 
 def _built_fingerprint(spark: SparkSession, slot: str) -> str | None:
-    if not spark.catalog.tableExists(BUILDS_TABLE):
+    if not _fresh(spark, BUILDS_TABLE):
         return None
     rows = spark.sql(
         f"SELECT fingerprint FROM {BUILDS_TABLE} WHERE slot = {_sql_literal(slot)} "
