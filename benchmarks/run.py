@@ -266,6 +266,8 @@ def bench_spark(duck: Figures) -> dict:
         "preset": duck.preset,
         "shape": duck.shape,
         "raw_rows": duck.raw_rows,
+        "duckdb_full_seconds": duck.full_seconds,
+        "duckdb_incremental_seconds": duck.incremental_seconds,
         "full_seconds": full.seconds,
         "full_vs_duckdb": full.seconds / duck.full_seconds,
         "incremental_seconds": incremental.seconds,
