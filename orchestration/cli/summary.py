@@ -52,7 +52,6 @@ def summarize(result: dg.ExecuteInProcessResult, seconds: float) -> RunSummary:
             )
         elif key == ["warehouse", "published"]:
             if "spark_remote" in metadata:
-                summary.published = None
                 summary.published_spark = str(metadata["spark_remote"])
             else:
                 summary.published = str(metadata.get("path"))

@@ -137,7 +137,7 @@ def raw_export(context: dg.AssetExecutionContext, warehouse: StiggWarehouse) -> 
 
     with warehouse.warehouse().raw_layer(source) as raw:
         raw.ensure_schema([t.model for t in TABLES])
-        if files and hasattr(raw, "check_visible"):
+        if files:
             raw.check_visible(files[0])
         for model in selected:
             landed = landing.land_model(

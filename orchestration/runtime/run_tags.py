@@ -20,3 +20,14 @@ def process_tags() -> dict[str, str]:
 
 def is_full_refresh(tags: dict[str, str] | None) -> bool:
     return (tags or {}).get(FULL_REFRESH_TAG, "").lower() == "true"
+
+
+def process_exists(pid: int) -> bool:
+    """Whether a process with this pid lives on this host (the PID_TAG's, a server's, dbt's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

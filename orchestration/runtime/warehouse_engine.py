@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from orchestration.runtime import build_state
+from orchestration.runtime import build_state, dbt_build
 from orchestration.runtime.engines import duckdb as duck
 from orchestration.runtime.landing import RawLayer, unrecorded_files
 from orchestration.runtime.sources.export import ExportFile, ExportSource
@@ -57,11 +57,7 @@ class DuckDBWarehouse:
             return BuildInput(unchanged, fingerprint, duck.largest_raw_table_rows(con))
 
     def dbt_vars(self) -> dict[str, str]:
-        return {
-            "stigg_database_path": str(self.settings.build_path),
-            "stigg_duckdb_memory_limit": self.settings.duckdb_memory_limit,
-            "stigg_check_scope": "new_rows",
-        }
+        return dbt_build.dbt_vars(self.settings)
 
     def record_build(self, fingerprint: str) -> None:
         with duck.connect(self.settings.build_path) as con:

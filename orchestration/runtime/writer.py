@@ -34,7 +34,7 @@ import dagster as dg
 from filelock import FileLock, Timeout
 
 from orchestration.runtime.engines import duckdb as engine
-from orchestration.runtime.run_tags import HOST_TAG, PID_TAG, process_tags
+from orchestration.runtime.run_tags import HOST_TAG, PID_TAG, process_exists, process_tags
 from orchestration.settings import Settings
 
 POLL_SECONDS = 0.5
@@ -113,7 +113,7 @@ def fail_dead_runs(instance: dg.DagsterInstance, found_by: str) -> list[str]:
     )
     for run in host_runs:
         pid = int(run.tags.get(PID_TAG, "0"))
-        if pid <= 0 or _process_exists(pid):
+        if pid <= 0 or process_exists(pid):
             continue
         instance.report_run_failed(
             run, message=f"The run's process ({pid}) is gone: it was killed. Found by {found_by}."
@@ -174,7 +174,7 @@ def _claim_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
     """Tag the run with this process; refuse a second, live process for the same run."""
     pid = int(run.tags.get(PID_TAG, "0"))
     same_host = run.tags.get(HOST_TAG) == socket.gethostname()
-    if same_host and pid not in (0, os.getpid()) and _process_exists(pid):
+    if same_host and pid not in (0, os.getpid()) and process_exists(pid):
         raise dg.Failure(
             f"Run {run.run_id} already writes the warehouse from process {pid}: the stigg_elt "
             "job must run in one process (the in-process executor), which holds the writer lock "
@@ -217,20 +217,10 @@ def _wait_until_builder_is_gone(
     except (OSError, ValueError):
         return
     deadline = time.monotonic() + timeout_seconds
-    if _process_exists(pid):
+    if process_exists(pid):
         report(f"Waiting for dbt (pid {pid}), left building by a killed run, to finish")
-    while _process_exists(pid):
+    while process_exists(pid):
         if time.monotonic() > deadline:
             raise TimeoutError(f"dbt (pid {pid}) kept building for {timeout_seconds:.0f}s")
         time.sleep(1)
     clear_builder(pid_path)
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -89,6 +89,9 @@ class DuckDBRaw:
     def lands_together(self, fmt: str) -> bool:
         return True
 
+    def check_visible(self, f: ExportFile) -> None:
+        """Nothing to check: DuckDB reads in this process, where the export was listed."""
+
     def ensure_schema(self, models: Iterable[str]) -> None:
         """The manifest and a raw table for every known model, present before any file lands."""
         con = self.con

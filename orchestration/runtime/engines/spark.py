@@ -317,14 +317,26 @@ def _fresh(spark: SparkSession, table: str) -> bool:
     return True
 
 
+def _latest(spark: SparkSession, table: str, column: str, where: str = "true") -> str | None:
+    """`column` of the newest row of a bookkeeping table (each has one timestamp column, its
+    last), or None when the table or the row does not exist."""
+    if not _fresh(spark, table):
+        return None
+    ordered_by = spark.table(table).columns[-1]
+    rows = spark.sql(
+        f"SELECT {column} FROM {table} WHERE {where} ORDER BY {ordered_by} DESC LIMIT 1"
+    ).collect()
+    return rows[0][0] if rows else None
+
+
 def published_slot(spark: SparkSession) -> str | None:
     """The build slot that the published views show, or None before the first publish."""
-    if not _fresh(spark, PUBLICATIONS_TABLE):
-        return None
-    rows = spark.sql(
-        f"SELECT slot FROM {PUBLICATIONS_TABLE} ORDER BY published_at DESC LIMIT 1"
-    ).collect()
-    return rows[0].slot if rows else None
+    return _latest(spark, PUBLICATIONS_TABLE, "slot")
+
+
+def published_fingerprint(spark: SparkSession) -> str | None:
+    """The input fingerprint of the published build, or None."""
+    return _latest(spark, PUBLICATIONS_TABLE, "fingerprint")
 
 
 def build_slot(spark: SparkSession) -> str:
@@ -358,26 +370,6 @@ def record_build(spark: SparkSession, slot: str, fingerprint: str) -> None:
     )
 
 
-def published_fingerprint(spark: SparkSession) -> str | None:
-    """The input fingerprint of the published build, or None."""
-    if not _fresh(spark, PUBLICATIONS_TABLE):
-        return None
-    rows = spark.sql(
-        f"SELECT fingerprint FROM {PUBLICATIONS_TABLE} ORDER BY published_at DESC LIMIT 1"
-    ).collect()
-    return rows[0].fingerprint if rows else None
-
-
-def _built_fingerprint(spark: SparkSession, slot: str) -> str | None:
-    if not _fresh(spark, BUILDS_TABLE):
-        return None
-    rows = spark.sql(
-        f"SELECT fingerprint FROM {BUILDS_TABLE} WHERE slot = {_sql_literal(slot)} "
-        "ORDER BY built_at DESC LIMIT 1"
-    ).collect()
-    return rows[0].fingerprint if rows else None
-
-
 def publish(spark: SparkSession, slot: str, run_id: str) -> PublishResult:
     """Point every published view at build slot `slot`, then record the switch.
 
@@ -408,7 +400,7 @@ def publish(spark: SparkSession, slot: str, run_id: str) -> PublishResult:
             views += 1
         for stale in sorted(published - built):
             spark.sql(f"DROP VIEW IF EXISTS {layer}.{quote_identifier(stale)}")
-    fingerprint = _built_fingerprint(spark, slot) or ""
+    fingerprint = _latest(spark, BUILDS_TABLE, "fingerprint", f"slot = {_sql_literal(slot)}") or ""
     spark.sql(
         f"CREATE TABLE IF NOT EXISTS {PUBLICATIONS_TABLE} "
         "(slot string, run_id string, fingerprint string, published_at timestamp) USING parquet"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from orchestration.runtime.run_tags import process_exists
 from orchestration.settings import java_home, spark_server_environment
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
@@ -96,7 +97,7 @@ def running_server(directory: Path) -> LocalServer | None:
         state = json.loads((directory / STATE_FILE).read_text())
     except (OSError, ValueError):
         return None
-    if not _alive(state["pid"]) or not _listening(state["port"]):
+    if not process_exists(state["pid"]) or not _listening(state["port"]):
         return None
     return LocalServer(state["remote"], state["pid"], directory, started_here=False)
 
@@ -174,16 +175,6 @@ def stop(process: subprocess.Popen, timeout: float = 30) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _listening(port: int) -> bool:
