@@ -7,6 +7,17 @@
 | STIGG_DUCKDB_MEMORY_LIMIT | `3GB` | DuckDB's memory limit for landing and dbt |
 | STIGG_ENGINE | `duckdb` | `duckdb`, or `spark` (Spark through Spark Connect) |
 | STIGG_SPARK_REMOTE | | with `spark`: a Spark Connect address, `sc://host:port[/;token=...]`; unset, a local server is found or started |
+| STIGG_SOURCE | `export` | `export` (the file export at STIGG_EXPORT_URI), or `api` (Stigg's GraphQL API) |
+| STIGG_API_KEYS | | with `api`: server keys, comma-separated, one per environment, each `KEY` or `ENV_ID=KEY` |
+| STIGG_API_KEYS_FILE | | with `api`: a file of the same, one a line (a secrets manager's mount) |
+| STIGG_API_URL | `https://api.stigg.io/graphql` | the GraphQL endpoint |
+| STIGG_API_PAGE_SIZE | `50` | records a page |
+| STIGG_API_TIMEOUT_SECONDS | `30` | one request's timeout |
+| STIGG_API_MAX_ATTEMPTS | `6` | attempts of one request (429, 5xx, timeouts, dropped connections) |
+| STIGG_API_BACKOFF_SECONDS | `1` | the first retry's wait; it doubles, up to 60 s |
+| STIGG_API_ENTITLEMENTS | `true` | pull ENTITLEMENTS (one call per customer and resource) |
+| STIGG_API_CONCURRENCY | `4` | entitlement calls in flight at once, per key |
+| STIGG_API_OVERLAP_MINUTES | `10` | incremental pulls start this long before the watermark |
 | DAGSTER_HOME | `dagster_home/` in the project (it ships our dagster.yaml) | the Dagster instance |
 | AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL | | an S3-compatible endpoint (credentials stay with boto) |
 
@@ -32,7 +43,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,8 +63,112 @@ WAREHOUSE_VARIABLES: dict[str, tuple[str, str]] = {
     "warehouse_path": ("STIGG_WAREHOUSE_PATH", str(DEFAULT_WAREHOUSE_PATH)),
     "duckdb_memory_limit": ("STIGG_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
     "engine": ("STIGG_ENGINE", "duckdb"),
+    "source": ("STIGG_SOURCE", "export"),
 }
 ENGINES = ("duckdb", "spark")
+SOURCES = ("export", "api")
+DEFAULT_API_URL = "https://api.stigg.io/graphql"
+_KEY_PREFIXES = ("server-", "client-")
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """One server key of Stigg's API. Its value never appears in a repr, a log or an error:
+    `label` names it by its environment, or by its position until the environment is known."""
+
+    value: str = field(repr=False)
+    position: int = 1
+    count: int = 1
+    environment_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.environment_id:
+            return f"environment {self.environment_id}"
+        return f"key {self.position} of {self.count}"
+
+    def __repr__(self) -> str:
+        return f"ApiKey({self.label})"
+
+
+def parse_api_keys(text: str) -> tuple[ApiKey, ...]:
+    """Keys from STIGG_API_KEYS (comma-separated) or STIGG_API_KEYS_FILE (one a line, `#`
+    comments). Each is `KEY` or `ENV_ID=KEY`; a key's own `=` (padding) never splits it, since an
+    environment id never starts with Stigg's key prefixes."""
+    entries = [
+        item.strip()
+        for line in text.splitlines()
+        if not line.strip().startswith("#")
+        for item in line.split(",")
+        if item.strip()
+    ]
+    keys = []
+    for position, entry in enumerate(entries, start=1):
+        environment, sep, value = entry.partition("=")
+        if not sep or not value or environment.startswith(_KEY_PREFIXES):
+            environment, value = "", entry
+        keys.append(ApiKey(value.strip(), position, len(entries), environment.strip() or None))
+    return tuple(keys)
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Stigg's API as a source (runtime/sources/api/). The retry policy is these four numbers:
+    up to `max_attempts` tries of a request that gets 429, a 5xx, a timeout or a dropped
+    connection, waiting `backoff_seconds`, then twice as long each time, at most 60 s."""
+
+    url: str = DEFAULT_API_URL
+    keys: tuple[ApiKey, ...] = ()
+    keys_origin: str = "STIGG_API_KEYS"
+    page_size: int = 50
+    timeout_seconds: float = 30.0
+    max_attempts: int = 6
+    backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 60.0
+    entitlements: bool = True
+    concurrency: int = 4
+    overlap_minutes: float = 10.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        keys_file = env.get("STIGG_API_KEYS_FILE")
+        if env.get("STIGG_API_KEYS"):
+            keys, origin = parse_api_keys(env["STIGG_API_KEYS"]), "STIGG_API_KEYS"
+        elif keys_file:
+            try:
+                keys = parse_api_keys(Path(keys_file).read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise ValueError(f"STIGG_API_KEYS_FILE {keys_file}: {exc.strerror}") from None
+            origin = f"STIGG_API_KEYS_FILE ({keys_file})"
+        else:
+            keys, origin = (), "STIGG_API_KEYS"
+
+        def number(variable: str, default: float, kind=float):
+            raw = env.get(variable)
+            if not raw:
+                return default
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise ValueError(f"{variable}={raw!r} is not a number") from None
+            if value <= 0 and variable != "STIGG_API_OVERLAP_MINUTES":
+                raise ValueError(f"{variable}={raw!r} must be positive")
+            return value
+
+        return cls(
+            url=env.get("STIGG_API_URL") or defaults.url,
+            keys=keys,
+            keys_origin=origin,
+            page_size=number("STIGG_API_PAGE_SIZE", defaults.page_size, int),
+            timeout_seconds=number("STIGG_API_TIMEOUT_SECONDS", defaults.timeout_seconds),
+            max_attempts=number("STIGG_API_MAX_ATTEMPTS", defaults.max_attempts, int),
+            backoff_seconds=number("STIGG_API_BACKOFF_SECONDS", defaults.backoff_seconds),
+            entitlements=env.get("STIGG_API_ENTITLEMENTS", "true").strip().lower() in _TRUE,
+            concurrency=number("STIGG_API_CONCURRENCY", defaults.concurrency, int),
+            overlap_minutes=number("STIGG_API_OVERLAP_MINUTES", defaults.overlap_minutes),
+        )
 
 
 @dataclass(frozen=True)
@@ -68,11 +183,23 @@ class Settings:
     # With the Spark engine: the Spark Connect server (it may carry a token, so it is read from
     # the environment at run time, never run config). None: the local server (spark_local_dir).
     spark_remote: str | None = None
+    source: str = "export"
+    api: ApiSettings = field(default_factory=ApiSettings, repr=False)
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(
                 f"STIGG_ENGINE={self.engine!r} is not an engine: choose one of {', '.join(ENGINES)}"
+            )
+        if self.source not in SOURCES:
+            raise ValueError(
+                f"STIGG_SOURCE={self.source!r} is not a source: choose one of {', '.join(SOURCES)}"
+            )
+        if self.source == "api" and self.engine != "duckdb":
+            raise ValueError(
+                "STIGG_SOURCE=api builds a DuckDB warehouse: unset STIGG_ENGINE (or set duckdb). "
+                "The pull writes files in the export's layout, so a Spark build can land them as "
+                "an export (STIGG_EXPORT_URI=<the pull folder>)."
             )
         stem = self.warehouse_path.name.split(".")[0].lower()
         if stem in WAREHOUSE_SCHEMAS:
@@ -86,6 +213,23 @@ class Settings:
     def build_path(self) -> Path:
         """The working copy that runs build into, before it is published at warehouse_path."""
         return self.warehouse_path.with_name(self.warehouse_path.name + ".build")
+
+    @property
+    def api_export_dir(self) -> Path:
+        """Where API pulls write their files, in the export's own layout, beside the warehouse
+        (runtime/sources/api/pull.py); landing lands them as it lands an export."""
+        return self.warehouse_path.with_name(self.warehouse_path.name.split(".")[0] + "_api_export")
+
+    @property
+    def landing_uri(self) -> str:
+        """The export that landing reads: STIGG_EXPORT_URI, or the API pulls' folder."""
+        return str(self.api_export_dir) if self.source == "api" else self.export_uri
+
+    @property
+    def source_description(self) -> str:
+        if self.source == "api":
+            return f"Stigg's API at {self.api.url} ({len(self.api.keys)} key(s))"
+        return self.export_uri
 
     @property
     def report_path(self) -> Path:
@@ -127,6 +271,10 @@ class Settings:
             s3_endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None,
             engine=values["engine"].strip().lower(),
             spark_remote=env.get("STIGG_SPARK_REMOTE") or None,
+            source=values["source"].strip().lower(),
+            api=ApiSettings.from_env(env)
+            if values["source"].strip().lower() == "api"
+            else ApiSettings(),
         )
 
 

@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="Overrides STIGG_ENGINE: build with DuckDB (the default) or Spark.",
     )
     run.add_argument(
+        "--source",
+        choices=["export", "api"],
+        help="Overrides STIGG_SOURCE: read the file export (the default) or Stigg's API "
+        "(keys from STIGG_API_KEYS or STIGG_API_KEYS_FILE, never a flag).",
+    )
+    run.add_argument(
         "--full-refresh",
         action="store_true",
         help="Rebuild the warehouse from the export alone: every file lands again.",
@@ -130,6 +136,7 @@ def run_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = N
         export_uri=getattr(args, "export_uri", None),
         warehouse_path=getattr(args, "warehouse_path", None),
         engine=getattr(args, "engine", None),
+        source=getattr(args, "source", None),
     )
 
 
@@ -143,6 +150,8 @@ def run_config(args: argparse.Namespace) -> dict:
         overrides["warehouse_path"] = str(Path(args.warehouse_path).absolute())
     if getattr(args, "engine", None):
         overrides["engine"] = args.engine
+    if getattr(args, "source", None):
+        overrides["source"] = args.source
     config: dict = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     resources = {}
     if overrides:
@@ -174,15 +183,36 @@ def ui_command(args: argparse.Namespace) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = run_settings(args)
-    if not ExportSource(settings.export_uri, endpoint_url=settings.s3_endpoint_url).exists():
+    try:
+        settings = run_settings(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if settings.source == "api" and not settings.api.keys:
+        print(
+            f"error: STIGG_SOURCE=api needs the API's server keys: set STIGG_API_KEYS "
+            f"(comma-separated, each KEY or ENV_ID=KEY) or STIGG_API_KEYS_FILE. "
+            f"{settings.api.keys_origin} gave none.",
+            file=sys.stderr,
+        )
+        return 2
+    if (
+        settings.source == "export"
+        and not ExportSource(settings.export_uri, endpoint_url=settings.s3_endpoint_url).exists()
+    ):
         print(
             f"error: Stigg export location does not exist: {settings.export_uri}", file=sys.stderr
         )
         return 2
     started = time.monotonic()
-    # With Spark the check needs the server; the run's dbt asset skips the same way.
-    if settings.engine == "duckdb" and not args.full_refresh and _nothing_new(settings):
+    # With Spark the check needs the server, and a pull must ask the API first; the run's dbt
+    # asset skips the same way.
+    if (
+        settings.engine == "duckdb"
+        and settings.source == "export"
+        and not args.full_refresh
+        and _nothing_new(settings)
+    ):
         print(
             f"Nothing new in {settings.export_uri} since the published build, and the dbt project "
             f"is unchanged: no run started. {settings.warehouse_path} is current.\n"
@@ -203,7 +233,7 @@ def _run(args: argparse.Namespace) -> int:
     job = defs().resolve_job_def(STIGG_ELT_JOB)
     run_id = str(uuid.uuid4())
     target = settings.warehouse_path if settings.engine == "duckdb" else "Spark"
-    print(f"Run {run_id}: {settings.export_uri} → {target}", flush=True)
+    print(f"Run {run_id}: {settings.source_description} → {target}", flush=True)
     if settings.engine == "spark":
         print(f"Spark: {spark_server_description(settings)}", flush=True)
     home = dagster_home()
@@ -222,7 +252,7 @@ def _run(args: argparse.Namespace) -> int:
             tags=run_tags(args),
         )
     summary = summarize(result, time.monotonic() - started)
-    print(render(summary, settings.export_uri))
+    print(render(summary, settings.source_description))
     return 1 if summary.alert else 0
 
 

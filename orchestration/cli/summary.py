@@ -15,6 +15,8 @@ RECONCILIATION_CHECK_PREFIX = "stigg_reconciles_with_raw_"
 class RunSummary:
     success: bool
     landed: dict[str, tuple[int, int]] = field(default_factory=dict)  # model -> (files, rows)
+    # With STIGG_SOURCE=api: model -> pages, listed, changed, gone (raw assets' api_* metadata)
+    pulled: dict[str, dict[str, int]] = field(default_factory=dict)
     failed_files: list[str] = field(default_factory=list)
     dbt_tests: dict[str, int] = field(
         default_factory=lambda: {"passed": 0, "failed": 0, "warned": 0}
@@ -50,6 +52,11 @@ def summarize(result: dg.ExecuteInProcessResult, seconds: float) -> RunSummary:
                 int(metadata.get("files_landed", 0)),
                 int(metadata.get("rows_landed", 0)),
             )
+            if "api_records_listed" in metadata:
+                summary.pulled[key[-1]] = {
+                    name: int(metadata[f"api_{name}"])
+                    for name in ("pages", "records_listed", "records_changed", "records_gone")
+                }
         elif key == ["warehouse", "published"]:
             if "spark_remote" in metadata:
                 summary.published_spark = str(metadata["spark_remote"])
@@ -86,10 +93,11 @@ def summarize(result: dg.ExecuteInProcessResult, seconds: float) -> RunSummary:
     return summary
 
 
-def render(summary: RunSummary, export_uri: str) -> str:
+def render(summary: RunSummary, source: str) -> str:
     total_files = sum(f for f, _ in summary.landed.values())
     total_rows = sum(r for _, r in summary.landed.values())
-    lines = [f"Landed {total_files} new files, {total_rows:,} rows in total, from {export_uri}"]
+    lines = _pull_lines(summary.pulled) if summary.pulled else []
+    lines.append(f"Landed {total_files} new files, {total_rows:,} rows in total, from {source}")
     for path in summary.failed_files:
         lines.append(f"  FAILED FILE {path} (recorded in meta.landed_files; retried next run)")
     if summary.stale_models:
@@ -136,3 +144,25 @@ def render(summary: RunSummary, export_uri: str) -> str:
     status = "succeeded" if summary.success else "FAILED"
     lines.append(f"Run {status} in {summary.seconds:.1f}s")
     return "\n".join(lines)
+
+
+def _pull_lines(pulled: dict[str, dict[str, int]]) -> list[str]:
+    def total(name: str) -> int:
+        return sum(p[name] for p in pulled.values())
+
+    lines = [
+        f"Pulled from Stigg's API: {total('records_listed'):,} records listed, "
+        f"{total('records_changed'):,} new or changed (written as new rows), "
+        f"{total('pages'):,} pages and calls"
+    ]
+    gone = {m: p["records_gone"] for m, p in sorted(pulled.items()) if p["records_gone"]}
+    if gone:
+        lines.append(
+            "  No longer listed by a full pull (kept as last seen): "
+            + ", ".join(f"{m} {n}" for m, n in gone.items())
+        )
+    lines.append(
+        "  USAGE_EVENTS_<ENV> stay empty: Stigg's API cannot list raw usage events "
+        "(only the file export has them)"
+    )
+    return lines

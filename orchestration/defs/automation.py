@@ -88,11 +88,17 @@ def automation() -> dg.Definitions:
         description=(
             "Requests a stigg_elt run when STIGG_EXPORT_URI holds files that the published "
             "warehouse has not recorded. It waits while a run is queued or in progress, so files "
-            "that arrive during a run start the next one, and it never requests the same set twice."
+            "that arrive during a run start the next one, and it never requests the same set twice. "
+            "With STIGG_SOURCE=api it skips: the schedule pulls instead."
         ),
     )
     def new_export_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         settings = Settings.from_env()
+        if settings.source == "api":
+            return dg.SkipReason(
+                "STIGG_SOURCE=api: Stigg's API has no files to watch. The schedule pulls "
+                "(STIGG_SCHEDULE_CRON, turned on with STIGG_SCHEDULE_ENABLED=true)."
+            )
         busy = writer.busy_reason(context.instance, settings, found_by=f"sensor {SENSOR_NAME}")
         if busy:
             return dg.SkipReason(

@@ -11,12 +11,14 @@ from orchestration.runtime import landing
 from orchestration.runtime.engines import duckdb as engine
 from orchestration.runtime.sources.export import ExportSource
 from orchestration.settings import AutomationSettings
+from orchestration.spec.api import NOT_FROM_THE_API
 from orchestration.spec.tables import TABLES
 
 # Either engine writes these assets (STIGG_ENGINE, a resource setting).
 ENGINE_KINDS = {"duckdb", "spark"}
 FILES_READABLE_CHECK = "files_readable"
 FILES_UNCHANGED_CHECK = "files_unchanged"
+RECORDS_LISTED_CHECK = "records_still_listed"
 
 
 def raw_asset_key(model: str) -> dg.AssetKey:
@@ -94,6 +96,15 @@ def _raw_check_specs() -> list[dg.AssetCheckSpec]:
                 asset=raw_asset_key(t.model),
                 description="No file that was landed before has changed since. A changed file is reported, never loaded twice.",
             ),
+            dg.AssetCheckSpec(
+                RECORDS_LISTED_CHECK,
+                asset=raw_asset_key(t.model),
+                description=(
+                    "With STIGG_SOURCE=api: every record that a full pull of this model listed "
+                    "before is still listed. One that is not (deleted or archived in Stigg) keeps "
+                    "its rows as last seen, and is counted here. Passes with the file export."
+                ),
+            ),
         )
     ]
 
@@ -129,7 +140,16 @@ RAW_FRESHNESS_CHECKS = raw_freshness_checks(AutomationSettings.from_env())
 )
 def raw_export(context: dg.AssetExecutionContext, warehouse: StiggWarehouse) -> Iterator:
     settings = warehouse.settings()
-    source = ExportSource(settings.export_uri, endpoint_url=settings.s3_endpoint_url)
+    pulled = None
+    if settings.source == "api":
+        # dlt is imported for a pull only: loading the definitions starts no process.
+        from orchestration.runtime.sources.api import pull as api_pull
+
+        try:
+            pulled = api_pull.pull(settings, context.run.run_id, log=context.log.info)
+        except api_pull.ApiSourceError as exc:
+            raise dg.Failure(f"Stigg's API: {exc}") from None
+    source = ExportSource(settings.landing_uri, endpoint_url=settings.s3_endpoint_url)
     files, skipped = source.scan()
     for path in skipped:
         context.log.warning(f"Skipped {path.path}: {path.reason}")
@@ -149,9 +169,11 @@ def raw_export(context: dg.AssetExecutionContext, warehouse: StiggWarehouse) -> 
             for path in landed.changed:
                 context.log.warning(f"{path} changed after it was landed; not loaded again")
             key = raw_asset_key(model)
+            pulled_model = pulled.by_model().get(model) if pulled is not None else None
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={
+                    **_pull_metadata(pulled_model),
                     "files_landed": len(landed.files_landed),
                     "rows_landed": landed.rows_landed,
                     "files_failed": len(landed.failed),
@@ -186,6 +208,47 @@ def raw_export(context: dg.AssetExecutionContext, warehouse: StiggWarehouse) -> 
                 description="; ".join(landed.changed) or "no landed file has changed",
                 metadata={"changed_files": landed.changed},
             )
+            yield _records_listed_check(key, model, settings.source, pulled_model)
+    if pulled is not None:
+        warehouse.warehouse().record_pull(pulled)
+
+
+def _pull_metadata(pulled: dict[str, int] | None) -> dict:
+    if pulled is None:
+        return {}
+    return {
+        "api_pages": pulled["pages"],
+        "api_records_listed": pulled["listed"],
+        "api_records_changed": pulled["changed"],
+        "api_records_gone": pulled["gone"],
+    }
+
+
+def _records_listed_check(
+    key: dg.AssetKey, model: str, source: str, pulled: dict[str, int] | None
+) -> dg.AssetCheckResult:
+    if source != "api":
+        description = "the file export is insert-only: no record can stop being listed"
+    elif model in NOT_FROM_THE_API:
+        description = "not pulled: Stigg's API cannot list raw usage events"
+    elif pulled is None or not pulled["full"]:
+        description = "pulled incrementally: a record that stops being listed cannot be told"
+    elif pulled["gone"]:
+        description = (
+            f"{pulled['gone']} record(s) that an earlier pull listed are no longer listed; "
+            "their rows stay as last seen"
+        )
+    else:
+        description = "every record listed before is still listed"
+    gone = (pulled or {}).get("gone", 0)
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=RECORDS_LISTED_CHECK,
+        passed=not gone,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description,
+        metadata={"records_gone": gone, "source": source},
+    )
 
 
 @dg.definitions

@@ -41,6 +41,7 @@ class StiggWarehouse(dg.ConfigurableResource):
     warehouse_path: str
     duckdb_memory_limit: str
     engine: str
+    source: str
     _spark_remote: str | None = PrivateAttr(default=None)
     _warehouse: warehouse_engine.Warehouse | None = PrivateAttr(default=None)
 
@@ -50,6 +51,7 @@ class StiggWarehouse(dg.ConfigurableResource):
             warehouse_path=self.warehouse_path,
             duckdb_memory_limit=self.duckdb_memory_limit,
             engine=self.engine,
+            source=self.source,
         )
 
     def warehouse(self) -> warehouse_engine.Warehouse:

@@ -16,11 +16,14 @@ from typing import TYPE_CHECKING, Any
 from orchestration.runtime import build_state, dbt_build
 from orchestration.runtime.engines import duckdb as duck
 from orchestration.runtime.landing import RawLayer, unrecorded_files
+from orchestration.runtime.sources.api import manifest as api_manifest
 from orchestration.runtime.sources.export import ExportFile, ExportSource
 from orchestration.settings import Settings
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+    from orchestration.runtime.sources.api.pull import PullResult
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,11 @@ class DuckDBWarehouse:
 
     def close(self) -> None:
         pass
+
+    def record_pull(self, pulled: PullResult) -> None:
+        """meta.api_pulls and meta.api_records of the working copy (runtime/sources/api/)."""
+        with duck.connect(self.settings.build_path) as con:
+            api_manifest.record(con, pulled.manifest_rows(), pulled.state)
 
     def unpublished_files(self, files: Sequence[ExportFile], statuses: Sequence[str]) -> list:
         if not self.settings.warehouse_path.exists():
@@ -139,6 +147,9 @@ class SparkWarehouse:
         if self._session is not None:
             self._session.stop()
             self._session = None
+
+    def record_pull(self, pulled: PullResult) -> None:
+        raise NotImplementedError("STIGG_SOURCE=api builds a DuckDB warehouse (settings.py)")
 
     def drop_raw_layer(self) -> None:
         from orchestration.runtime.engines import spark

@@ -164,7 +164,11 @@ def writing_run(
             report("Full refresh: rebuilding the warehouse from the export alone")
         if settings.engine == "duckdb":
             _wait_until_working_copy_is_free(settings.build_path, report)
-            engine.prepare_build_copy(settings, from_scratch=from_scratch)
+            # A pull is redone, never resumed (runtime/sources/api/pull.py): its working copy
+            # starts from the published warehouse, like the pull's watermark and state.
+            engine.prepare_build_copy(
+                settings, from_scratch=from_scratch, from_published=settings.source == "api"
+            )
         else:
             _wait_until_builder_is_gone(settings.builder_pid_path, report)
         yield

@@ -319,16 +319,21 @@ def _select_expression(name: str, typ: str) -> str:
 # --- the working copy and publishing ----------------------------------------------------------
 
 
-def prepare_build_copy(settings: Settings, *, from_scratch: bool = False) -> Path:
+def prepare_build_copy(
+    settings: Settings, *, from_scratch: bool = False, from_published: bool = False
+) -> Path:
     """The working copy for a run; started from the published warehouse if there is none.
 
     `from_scratch` (a full refresh) starts from an empty file: every export file lands again.
+    `from_published` drops a working copy that a run left unpublished and starts again from the
+    published warehouse.
     """
     build = settings.build_path
     build.parent.mkdir(parents=True, exist_ok=True)
-    if from_scratch:
+    if from_scratch or from_published:
         for stale in (build, build.with_name(build.name + ".wal")):
             stale.unlink(missing_ok=True)
+    if from_scratch:
         return build
     if not build.exists() and settings.warehouse_path.exists():
         tmp = build.with_name(build.name + f".tmp-{os.getpid()}")

@@ -1,0 +1,103 @@
+"""The GraphQL documents that the API source sends, made from the column map (spec/api.py).
+
+Every document here is validated against `schema.graphql` by the tests, so a field that the
+map asks for and the schema does not have fails there, not against Stigg.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestration.spec.api import (
+    API_MODELS_BY_MODEL,
+    JSON_LIST_SELECTIONS,
+    NESTED,
+    OR_ELSE,
+    PARENT,
+    ApiModel,
+)
+
+SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
+
+
+def field_paths(api_model: ApiModel) -> list[str]:
+    """The node's GraphQL paths that the model's columns read (dotted, as in spec/api.py)."""
+    paths = []
+    for column in api_model.table.column_names:
+        source = api_model.source_of(column).split(OR_ELSE)[0]
+        if source.startswith("$") and source not in JSON_LIST_SELECTIONS:
+            continue  # a rule, the parent's or the customer's: not a field of this node
+        paths.append(source)
+    return paths
+
+
+def _render(tree: dict[str, dict]) -> str:
+    parts = []
+    for name, children in tree.items():
+        parts.append(f"{name} {{ {_render(children)} }}" if children else name)
+    return " ".join(parts)
+
+
+def selection(model: str) -> str:
+    """The node selection of a model, with the models nested in it and the fields that their
+    parent references read."""
+    api_model = API_MODELS_BY_MODEL[model]
+    tree: dict[str, dict] = {}
+    for path in field_paths(api_model):
+        node = tree
+        for part in JSON_LIST_SELECTIONS.get(path, path).split("."):
+            node = node.setdefault(part, {})
+    for field_name, arguments, child in NESTED.get(model, ()):
+        for column in API_MODELS_BY_MODEL[child].table.column_names:
+            source = API_MODELS_BY_MODEL[child].source_of(column)
+            if source.startswith(f"{PARENT}."):
+                tree.setdefault(source.removeprefix(f"{PARENT}."), {})
+        tree[f"{field_name}{arguments} {{ {selection(child)} }}"] = {}
+    return _render(tree)
+
+
+def list_query(model: str) -> str:
+    """One page of a list: `$filter`, `$paging` and `$sorting` are the request's variables."""
+    api_model = API_MODELS_BY_MODEL[model]
+    node_type, root = api_model.node_type, api_model.query
+    return (
+        f"query {node_type}List($filter: {node_type}Filter!, $paging: CursorPaging!, "
+        f"$sorting: [{node_type}Sort!]!) {{ {root}(filter: $filter, paging: $paging, "
+        f"sorting: $sorting) {{ edges {{ node {{ {selection(model)} }} }} "
+        "pageInfo { hasNextPage endCursor } } }"
+    )
+
+
+# A key's environment, when STIGG_API_KEYS does not say it: every listed node carries it.
+ENVIRONMENT_PROBE_QUERY = (
+    "query EnvironmentProbe { features(paging: {first: 1}) { edges { node { environmentId } } } "
+    "customers(paging: {first: 1}) { edges { node { environmentId } } } "
+    "products(paging: {first: 1}) { edges { node { environmentId } } } }"
+)
+
+# The customers whose entitlements are asked for, in full: a light list beside CUSTOMERS.
+ENTITLEMENT_CUSTOMERS_QUERY = (
+    "query EntitlementCustomers($paging: CursorPaging!, $sorting: [CustomerSort!]!) { "
+    "customers(paging: $paging, sorting: $sorting) { edges { node { id customerId environmentId } } "
+    "pageInfo { hasNextPage endCursor } } }"
+)
+
+
+def entitlements_query() -> str:
+    return (
+        "query Entitlements($query: FetchEntitlementsQuery!) { entitlements(query: $query) { "
+        f"{selection('entitlements')} }} }}"
+    )
+
+
+def all_documents() -> dict[str, str]:
+    """Every document the source sends, by operation name (for the schema test)."""
+    documents = {
+        API_MODELS_BY_MODEL[m].node_type + "List": list_query(m)
+        for m, api_model in API_MODELS_BY_MODEL.items()
+        if api_model.query is not None
+    }
+    documents["EnvironmentProbe"] = ENVIRONMENT_PROBE_QUERY
+    documents["EntitlementCustomers"] = ENTITLEMENT_CUSTOMERS_QUERY
+    documents["Entitlements"] = entitlements_query()
+    return documents
