@@ -123,7 +123,7 @@ def node_of(table: str, row: dict[str, Any]) -> dict[str, Any]:
             node["entitlementUpdatedAt"] = value
         else:
             node[camel(column)] = value
-    for outer, inner in NESTED_FIELDS.get(table, {}).values():
+    for outer, _inner in NESTED_FIELDS.get(table, {}).values():
         if isinstance(node.get(outer), dict) and all(v is None for v in node[outer].values()):
             node[outer] = None
     return node
@@ -134,6 +134,7 @@ class Fault:
     kind: str  # 429 | 500 | graphql_error | slow | drop
     operation: str | None = None
     seconds: float = 0.0
+    environment: str | None = None  # only for this environment's key
 
 
 @dataclass
@@ -163,7 +164,7 @@ class FakeStiggApi:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 status, payload, fault = fake.answer(self.headers.get("X-API-KEY"), body)
@@ -182,7 +183,11 @@ class FakeStiggApi:
                     return
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that timed out and hung up on a slow answer: expected here
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return f"http://127.0.0.1:{self._server.server_address[1]}/graphql"
@@ -201,10 +206,13 @@ class FakeStiggApi:
 
     # --- one request ------------------------------------------------------------------------
 
-    def _take_fault(self, operation: str) -> Fault | None:
+    def _take_fault(self, operation: str, environment: str) -> Fault | None:
         with self._lock:
             for i, fault in enumerate(self.faults):
-                if fault.operation in (None, operation):
+                if fault.operation in (None, operation) and fault.environment in (
+                    None,
+                    environment,
+                ):
                     return self.faults.pop(i)
         return None
 
@@ -216,7 +224,11 @@ class FakeStiggApi:
         if key not in self.keys:
             return 401, _error("Unauthorized: invalid API key", "UNAUTHENTICATED"), None
         if (key, operation) in self.denied:
-            return 403, _error(f"Forbidden: the key has no access to {operation}", "FORBIDDEN"), None
+            return (
+                403,
+                _error(f"Forbidden: the key has no access to {operation}", "FORBIDDEN"),
+                None,
+            )
         try:
             document = graphql.parse(body.get("query") or "")
         except graphql.GraphQLError as exc:
@@ -230,13 +242,17 @@ class FakeStiggApi:
         variables = body.get("variables") or {}
         with self._lock:
             self.requests.append((environment, operation, variables))
-        fault = self._take_fault(operation)
+        fault = self._take_fault(operation, environment)
         if fault is not None and fault.kind == "429":
             return 429, _error("Too many requests", "TOO_MANY_REQUESTS"), fault
         if fault is not None and fault.kind == "500":
             return 500, _error("Internal server error", "INTERNAL_SERVER_ERROR"), fault
         if fault is not None and fault.kind == "graphql_error":
-            return 200, {"data": None, **_error("Temporary failure", "INTERNAL_SERVER_ERROR")}, fault
+            return (
+                200,
+                {"data": None, **_error("Temporary failure", "INTERNAL_SERVER_ERROR")},
+                fault,
+            )
         result = graphql.execute(
             self.schema,
             document,
@@ -303,7 +319,7 @@ class _Root:
         if root not in LISTS:
             raise AttributeError(root)
 
-        def resolve(info: Any, filter=None, paging=None, sorting=None) -> dict:  # noqa: A002
+        def resolve(info: Any, filter=None, paging=None, sorting=None) -> dict:
             nodes = [n for n in self._fake.nodes(self._environment, root) if _matches(n, filter)]
             for sort in reversed(sorting or []):
                 nodes.sort(
@@ -353,18 +369,26 @@ def _matches(node: dict, condition: dict | None) -> bool:
             continue
         value = _comparable(node.get(name))
         for op, operand in test.items():
-            operand = _comparable(operand) if not isinstance(operand, list) else operand
-            ok = {
-                "eq": lambda: value == operand,
-                "neq": lambda: value != operand,
-                "gt": lambda: value is not None and value > operand,
-                "gte": lambda: value is not None and value >= operand,
-                "lt": lambda: value is not None and value < operand,
-                "lte": lambda: value is not None and value <= operand,
-                "in": lambda: value in operand,
-                "is": lambda: (value is None) == (operand is None),
-                "isNot": lambda: (value is None) != (operand is None),
-            }[op]()
-            if not ok:
+            if not _compare(op, value, operand):
                 return False
     return True
+
+
+def _compare(op: str, value: Any, operand: Any) -> bool:
+    if op in ("is", "isNot"):
+        return (
+            (value is None) == (operand is None)
+            if op == "is"
+            else (value is None) != (operand is None)
+        )
+    if op == "in":
+        return value in [_comparable(o) for o in operand]
+    operand = _comparable(operand)
+    if op == "eq":
+        return value == operand
+    if op == "neq":
+        return value != operand
+    if value is None:
+        return False
+    return {"gt": value > operand, "gte": value >= operand, "lt": value < operand,
+            "lte": value <= operand}[op]  # fmt: skip

@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.spec.api import api_rule_note
 from orchestration.spec.tables import (
     CUSTOMERS,
     ENUM_ALIASES,
@@ -152,9 +153,12 @@ _WARN = {"severity": "warn"}
 
 
 def _column_entry(table: Table, column: Column) -> dict:
+    description = column_description(column)
+    if api_note := api_rule_note(table.model, column.name):
+        description = f"{description.rstrip('.')}. {api_note}"
     entry: dict = {
         "name": column.name,
-        "description": column_description(column),
+        "description": description,
         "data_type": data_type(table, column),
     }
     tests: list = []
