@@ -1,4 +1,4 @@
-"""Secrets: S3 credentials come from the environment only and appear in no output or file."""
+"""Secrets: S3 credentials and Stigg API keys come from the environment only and appear in no output or file."""
 
 from __future__ import annotations
 
@@ -56,3 +56,40 @@ def test_a_planted_s3_secret_appears_in_no_output_log_or_file(tmp_path, pipeline
         with dbt_log.open("rb") as log:
             log.seek(dbt_log_before)
             assert secret.encode() not in log.read()
+
+
+def test_planted_api_keys_appear_in_no_output_log_or_file(tmp_path, pipeline_env):
+    from tests.api_helpers import small_records
+    from tests.fake_stigg_api import FakeStiggApi
+
+    keys = [f"server-planted-{n}-{uuid.uuid4().hex}" for n in range(3)]
+    keys_file = tmp_path / "secrets" / "stigg_api_keys"
+    keys_file.parent.mkdir()
+    keys_file.write_text(f"{keys[0]}\nenv-b={keys[1]}\n")
+    dbt_log = DBT_PROJECT_DIR / "logs" / "dbt.log"
+    dbt_log_before = dbt_log.stat().st_size if dbt_log.exists() else 0
+    records = {"env-a": small_records("env-a"), "env-b": small_records("env-b", customers=2)}
+    with FakeStiggApi(keys={keys[0]: "env-a", keys[1]: "env-b"}, records=records) as fake:
+        pipeline_env.update(
+            STIGG_SOURCE="api", STIGG_API_URL=fake.url, STIGG_API_KEYS_FILE=str(keys_file),
+            STIGG_API_BACKOFF_SECONDS="0.05",
+        )  # fmt: skip
+        ok = run_cli(["run", "--verbose"], pipeline_env)
+        assert ok.returncode == 0, ok.stdout[-3000:] + ok.stderr[-3000:]
+        assert set(fake.seen_keys) == {keys[0], keys[1]}  # the keys did reach the API
+        wrong = run_cli(["run"], dict(pipeline_env, STIGG_API_KEYS=keys[2]))
+        assert wrong.returncode == 1 and "key 1 of 1" in wrong.stdout and "HTTP 401" in wrong.stdout
+
+    for secret in keys:
+        for result in (ok, wrong):
+            assert secret not in result.stdout and secret not in result.stderr
+        for root in (
+            Path(pipeline_env["DAGSTER_HOME"]),
+            Path(pipeline_env["STIGG_WAREHOUSE_PATH"]).parent,  # the warehouse and the pulls
+            DBT_PROJECT_DIR / "target",
+        ):
+            assert _files_containing(root, secret.encode()) == []
+        if dbt_log.exists():
+            with dbt_log.open("rb") as log:
+                log.seek(dbt_log_before)
+                assert secret.encode() not in log.read()
