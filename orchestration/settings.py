@@ -332,6 +332,7 @@ class AutomationSettings:
     sensor_enabled: bool = False
     sensor_interval_seconds: int = 60
     freshness_max_age_hours: float = 48.0
+    source: str = "export"  # STIGG_SOURCE: with the API, raw usage events have no freshness
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AutomationSettings:
@@ -348,4 +349,5 @@ class AutomationSettings:
             freshness_max_age_hours=float(
                 env.get("STIGG_FRESHNESS_MAX_AGE_HOURS") or defaults.freshness_max_age_hours
             ),
+            source=(env.get(WAREHOUSE_VARIABLES["source"][0]) or "export").strip().lower(),
         )

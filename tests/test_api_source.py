@@ -214,3 +214,25 @@ def test_a_pull_deletes_the_files_of_a_pull_that_was_never_published(tmp_path, f
     again = sorted(p.name for p in settings.api_export_dir.rglob("*.parquet"))
     assert again and all("run-agai" in name for name in again)  # nothing of the first is left
     assert any("no published warehouse names" in m for m in messages)
+
+
+def test_run_with_the_api_source_and_no_key_says_what_to_set(tmp_path):
+    from tests.helpers import clean_env, run_cli
+
+    env = clean_env(STIGG_WAREHOUSE_PATH=str(tmp_path / "wh.duckdb"), DAGSTER_HOME=str(tmp_path))
+    result = run_cli(["run", "--source", "api"], env, timeout=120)
+    assert result.returncode == 2
+    assert "STIGG_API_KEYS" in result.stderr and "STIGG_API_KEYS_FILE" in result.stderr
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_with_the_api_source_raw_usage_events_have_no_freshness_check():
+    from orchestration.defs.landing import raw_freshness_checks
+    from orchestration.settings import AutomationSettings
+
+    def checked(source: str) -> set[str]:
+        checks = raw_freshness_checks(AutomationSettings(source=source))
+        return {key.asset_key.path[-1] for c in checks for key in c.check_keys}
+
+    assert "usage_events" in checked("export")
+    assert checked("api") == checked("export") - {"usage_events"}

@@ -115,14 +115,20 @@ RAW_ASSET_KEYS = [raw_asset_key(t.model) for t in TABLES]
 def raw_freshness_checks(config: AutomationSettings) -> Sequence[dg.AssetChecksDefinition]:
     """Per raw model: WARN when its newest transfer is older than STIGG_FRESHNESS_MAX_AGE_HOURS.
 
-    Stigg writes a model only in transfers where it changed, so a quiet model warns too.
+    Stigg writes a model only in transfers where it changed, so a quiet model warns too (with the
+    API, a model's newest transfer is the last pull that changed one of its records). With the
+    API, raw usage events, which it cannot list, have no freshness check.
     """
     with warnings.catch_warnings():
         # Superseded by FreshnessPolicy, which is not an asset check and does not read the
         # transfer time we record; this factory does what the project needs (see README).
         warnings.simplefilter("ignore", dg.SupersessionWarning)
         return dg.build_last_update_freshness_checks(
-            assets=RAW_ASSET_KEYS,
+            assets=[
+                key
+                for key in RAW_ASSET_KEYS
+                if not (config.source == "api" and key.path[-1] in NOT_FROM_THE_API)
+            ],
             lower_bound_delta=timedelta(hours=config.freshness_max_age_hours),
             severity=dg.AssetCheckSeverity.WARN,
         )
