@@ -102,6 +102,9 @@ def camel_case(column: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
+# What a subscription's prices, add-ons and coupons take from the subscription they come in.
+_OF_THE_SUBSCRIPTION = {"SUBSCRIPTION_ID": PARENT, "ENVIRONMENT_ID": PARENT_ENVIRONMENT}
+
 API_MODELS: tuple[ApiModel, ...] = (
     ApiModel(
         "customers",
@@ -127,29 +130,20 @@ API_MODELS: tuple[ApiModel, ...] = (
         "subscription_prices",
         None,
         parent="subscriptions",
-        columns={
-            "SUBSCRIPTION_ID": PARENT,
-            "PRICE_ID": "price.id",
-            "ENVIRONMENT_ID": PARENT_ENVIRONMENT,
-        },
+        columns={**_OF_THE_SUBSCRIPTION, "PRICE_ID": "price.id"},
     ),
     ApiModel(
         "subscription_addons",
         None,
         parent="subscriptions",
-        columns={
-            "SUBSCRIPTION_ID": PARENT,
-            "PRICE_ID": "price.id",
-            "ENVIRONMENT_ID": PARENT_ENVIRONMENT,
-        },
+        columns={**_OF_THE_SUBSCRIPTION, "PRICE_ID": "price.id"},
     ),
     ApiModel(
         "subscription_applied_coupons",
         None,
         parent="subscriptions",
         columns={
-            "SUBSCRIPTION_ID": PARENT,
-            "ENVIRONMENT_ID": PARENT_ENVIRONMENT,
+            **_OF_THE_SUBSCRIPTION,
             "CREATED_AT": FIRST_SEEN,
             "UPDATED_AT": STATE_SEEN,
             "DELETED_AT": ABSENT,
