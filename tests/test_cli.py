@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.cli.main import build_parser, run_config, run_settings, run_tags, ui_command
+from orchestration.cli.main import (
+    build_parser,
+    run_config,
+    run_settings,
+    run_tags,
+    ui_command,
+    ui_exposure,
+)
 from orchestration.runtime.dbt_build import dbt_build_args
 from orchestration.settings import (
     DEFAULT_DAGSTER_HOME,
@@ -101,3 +108,26 @@ def test_runs_find_dbt_beside_this_python_without_an_activated_venv():
     env = subprocess_environment(Path("/dh"), {"PATH": "/usr/bin"})
     assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
     assert env["PATH"].endswith("/usr/bin") and env["DAGSTER_HOME"] == "/dh"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_the_ui_on_loopback_needs_no_flag(host):
+    assert ui_exposure(host, acknowledged=False) == (None, False)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "stigg-box.internal"])
+def test_the_ui_on_any_other_address_warns_and_refuses_without_the_flag(host):
+    warning, refuse = ui_exposure(host, acknowledged=False)
+    assert refuse and "no authentication" in warning and "--i-know-it-is-open" in warning
+    warning, refuse = ui_exposure(host, acknowledged=True)
+    assert not refuse and warning.startswith("warning:") and "no authentication" in warning
+
+
+def test_ui_on_all_addresses_refuses_before_it_starts_anything(tmp_path):
+    from tests.helpers import clean_env, run_cli
+
+    env = clean_env(DAGSTER_HOME=str(tmp_path / "home"))
+    result = run_cli(["ui", "--host", "0.0.0.0", "--port", "3999"], env, timeout=60)
+    assert result.returncode == 2
+    assert "no authentication" in result.stderr and "--i-know-it-is-open" in result.stderr
+    assert not (tmp_path / "home").exists()  # no Dagster instance was made, nothing started

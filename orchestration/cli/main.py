@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import os
 import shutil
 import signal
@@ -98,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     ui = commands.add_parser("ui", help="Start the Dagster UI on 127.0.0.1.")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument(
+        "--i-know-it-is-open",
+        action="store_true",
+        help="Serve on a --host other than loopback, although the Dagster UI has no "
+        "authentication: anyone who reaches the address can start runs and read their logs.",
+    )
 
     spark_server = commands.add_parser(
         "spark-server",
@@ -322,7 +329,36 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost: it resolves to who knows what
+
+
+def ui_exposure(host: str, acknowledged: bool) -> tuple[str | None, bool]:
+    """(a warning to print, whether to refuse) for serving the UI on `host`."""
+    if is_loopback(host):
+        return None, False
+    warning = (
+        f"The Dagster UI has no authentication: on --host {host} anyone who can reach this "
+        "machine's port can start and cancel runs, turn schedules on, and read every run's logs "
+        "and metadata. Keep it on 127.0.0.1 and reach it through an SSH tunnel "
+        "(ssh -L 3000:127.0.0.1:3000 <host>) or a proxy that authenticates."
+    )
+    if acknowledged:
+        return f"warning: {warning}", False
+    return f"error: {warning} To serve it there anyway, add --i-know-it-is-open.", True
+
+
 def _ui(args: argparse.Namespace) -> int:
+    warning, refuse = ui_exposure(args.host, args.i_know_it_is_open)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    if refuse:
+        return 2
     from orchestration.defs import dbt_project
 
     dbt_project.prepare()  # before the code server loads the definitions
