@@ -151,6 +151,7 @@ class FakeStiggApi:
     def __post_init__(self) -> None:
         self.schema = graphql.build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
         self._lock = threading.Lock()
+        self._nodes: dict[tuple, object] = {}
         self._server: ThreadingHTTPServer | None = None
 
     # --- the server -------------------------------------------------------------------------
@@ -268,42 +269,54 @@ class FakeStiggApi:
     # --- the records as the API shows them ------------------------------------------------
 
     def nodes(self, environment: str, root: str) -> list[dict]:
+        """The nodes of a list, made once per `records` (a test replaces it to change Stigg)."""
+        key = (id(self.records), environment, root)
+        with self._lock:
+            if key not in self._nodes:
+                self._nodes[key] = self._make_nodes(environment, root)
+            return self._nodes[key]
+
+    def _make_nodes(self, environment: str, root: str) -> list[dict]:
         tables = self.records.get(environment, {})
         table = LISTS[root]
         nodes = [node_of(table, row) for row in tables.get(table, [])]
         if table == "SUBSCRIPTIONS":
-            for node in nodes:
-                key = node["subscriptionId"]
-                for nested, child in (
-                    ("prices", "SUBSCRIPTION_PRICES"),
-                    ("addons", "SUBSCRIPTION_ADDONS"),
-                    ("coupons", "SUBSCRIPTION_APPLIED_COUPONS"),
-                ):
+            for nested, child in (
+                ("prices", "SUBSCRIPTION_PRICES"),
+                ("addons", "SUBSCRIPTION_ADDONS"),
+                ("coupons", "SUBSCRIPTION_APPLIED_COUPONS"),
+            ):
+                by_parent = _grouped(tables.get(child, []), "SUBSCRIPTION_ID")
+                for node in nodes:
                     node[nested] = [
-                        node_of(child, r)
-                        for r in tables.get(child, [])
-                        if r["SUBSCRIPTION_ID"] == key
+                        node_of(child, r) for r in by_parent.get(node["subscriptionId"], [])
                     ]
         if table in ("PLANS", "ADDONS"):
+            by_package = _grouped(tables.get("PRICES", []), "PACKAGE_ID")
             for node in nodes:
-                node["prices"] = [
-                    node_of("PRICES", r)
-                    for r in tables.get("PRICES", [])
-                    if r["PACKAGE_ID"] == node["id"]
-                ]
+                node["prices"] = [node_of("PRICES", r) for r in by_package.get(node["id"], [])]
                 if table == "PLANS":
                     node["overagePrices"] = []
         return nodes
 
     def entitlements(self, environment: str, customer_id: str, resource_id: str | None):
-        rows = self.records.get(environment, {}).get("ENTITLEMENTS", [])
-        return [
-            node_of("ENTITLEMENTS", r)
-            for r in rows
-            if r["CUSTOMER_ID"] == customer_id
-            and r.get("RESOURCE_ID") == resource_id
-            and not r.get("IS_DELETED")
-        ]
+        key = (id(self.records), environment, "entitlements")
+        with self._lock:
+            if key not in self._nodes:
+                rows = self.records.get(environment, {}).get("ENTITLEMENTS", [])
+                self._nodes[key] = _grouped(
+                    [r for r in rows if not r.get("IS_DELETED")], "CUSTOMER_ID", "RESOURCE_ID"
+                )
+            found = self._nodes[key].get((customer_id, resource_id), [])
+        return [node_of("ENTITLEMENTS", r) for r in found]
+
+
+def _grouped(rows: list[dict], *columns: str) -> dict:
+    groups: dict = {}
+    for row in rows:
+        key = row[columns[0]] if len(columns) == 1 else tuple(row.get(c) for c in columns)
+        groups.setdefault(key, []).append(row)
+    return groups
 
 
 def _error(message: str, code: str) -> dict:
