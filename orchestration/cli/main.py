@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from orchestration.runtime import disk_space
 from orchestration.runtime.run_tags import FULL_REFRESH_TAG, STARTED_BY_TAG, process_tags
 from orchestration.runtime.sources.export import ExportSource
 from orchestration.settings import PROJECT_ROOT, Settings, dagster_home, subprocess_environment
@@ -214,11 +215,12 @@ def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     # With Spark the check needs the server, and a pull must ask the API first; the run's dbt
     # asset skips the same way.
+    files = _export_files(settings) if settings.engine == "duckdb" else []
     if (
         settings.engine == "duckdb"
         and settings.source == "export"
         and not args.full_refresh
-        and _nothing_new(settings)
+        and _nothing_new(settings, files)
     ):
         print(
             f"Nothing new in {settings.export_uri} since the published build, and the dbt project "
@@ -227,6 +229,11 @@ def _run(args: argparse.Namespace) -> int:
             "the same way; --full-refresh rebuilds.)"
         )
         return 0
+
+    short = disk_space.shortfall(settings, _new_bytes(settings, files, args.full_refresh))
+    if short is not None:
+        print(f"error: {short}", file=sys.stderr)
+        return 2
 
     from orchestration.cli.progress import ProgressPrinter
     from orchestration.cli.summary import render, summarize
@@ -279,11 +286,26 @@ def spark_server_description(settings: Settings) -> str:
     )
 
 
-def _nothing_new(settings: Settings) -> bool:
+def _export_files(settings: Settings) -> list:
+    if settings.source != "export":
+        return []
+    files, _ = ExportSource(settings.export_uri, endpoint_url=settings.s3_endpoint_url).scan()
+    return files
+
+
+def _nothing_new(settings: Settings, files: list) -> bool:
     from orchestration.runtime.build_state import nothing_new
 
-    files, _ = ExportSource(settings.export_uri, endpoint_url=settings.s3_endpoint_url).scan()
     return nothing_new(settings.warehouse_path, settings.build_path, files)
+
+
+def _new_bytes(settings: Settings, files: list, full_refresh: bool) -> int:
+    """The size of the export files that the run will land (all of them for a full refresh)."""
+    from orchestration.runtime.warehouse_engine import DuckDBWarehouse
+
+    if full_refresh or not files:
+        return sum(f.size for f in files)
+    return sum(f.size for f in DuckDBWarehouse(settings).unpublished_files(files, ("landed",)))
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ from datetime import timedelta
 import dagster as dg
 
 from orchestration.defs.resources import StiggWarehouse
-from orchestration.runtime import landing
+from orchestration.runtime import disk_space, landing
 from orchestration.runtime.engines import duckdb as engine
 from orchestration.runtime.sources.export import ExportSource
 from orchestration.settings import AutomationSettings
@@ -159,8 +159,20 @@ def raw_export(context: dg.AssetExecutionContext, warehouse: StiggWarehouse) -> 
     files, skipped = source.scan()
     for path in skipped:
         context.log.warning(f"Skipped {path.path}: {path.reason}")
-    selected = [t.model for t in TABLES if raw_asset_key(t.model) in context.selected_asset_keys]
 
+    try:
+        yield from _land(context, warehouse, source, files, pulled)
+        if pulled is not None:
+            warehouse.warehouse().record_pull(pulled)
+    except Exception as exc:
+        if disk_space.is_disk_full(exc):
+            raise warehouse.disk_full(exc, "landing") from None
+        raise
+
+
+def _land(context, warehouse: StiggWarehouse, source: ExportSource, files, pulled) -> Iterator:
+    settings = warehouse.settings()
+    selected = [t.model for t in TABLES if raw_asset_key(t.model) in context.selected_asset_keys]
     with warehouse.warehouse().raw_layer(source) as raw:
         raw.ensure_schema([t.model for t in TABLES])
         if files:
@@ -215,8 +227,6 @@ def raw_export(context: dg.AssetExecutionContext, warehouse: StiggWarehouse) -> 
                 metadata={"changed_files": landed.changed},
             )
             yield _records_listed_check(key, model, settings.source, pulled_model)
-    if pulled is not None:
-        warehouse.warehouse().record_pull(pulled)
 
 
 def _pull_metadata(pulled: dict[str, int] | None) -> dict:

@@ -5,6 +5,7 @@ import dagster as dg
 from orchestration.defs.landing import ENGINE_KINDS, RAW_ASSET_KEYS
 from orchestration.defs.resources import StiggWarehouse
 from orchestration.defs.transform import stigg_dbt_models
+from orchestration.runtime import disk_space
 
 
 @dg.asset(
@@ -23,7 +24,12 @@ from orchestration.defs.transform import stigg_dbt_models
 def published_warehouse(
     context: dg.AssetExecutionContext, warehouse: StiggWarehouse
 ) -> dg.MaterializeResult:
-    metadata = warehouse.warehouse().publish(context.run.run_id)
+    try:
+        metadata = warehouse.warehouse().publish(context.run.run_id)
+    except OSError as exc:
+        if disk_space.is_disk_full(exc):
+            raise warehouse.disk_full(exc, "publishing") from None
+        raise
     if "path" in metadata:
         metadata["path"] = dg.MetadataValue.path(metadata["path"])
     return dg.MaterializeResult(metadata=metadata)

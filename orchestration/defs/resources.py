@@ -16,7 +16,7 @@ from packaging import version
 from pydantic import PrivateAttr
 
 from orchestration.defs.dbt_project import stigg_dbt_project
-from orchestration.runtime import run_tags, warehouse_engine, writer
+from orchestration.runtime import disk_space, run_tags, warehouse_engine, writer
 from orchestration.settings import (
     PROJECT_ROOT,
     WAREHOUSE_VARIABLES,
@@ -59,6 +59,13 @@ class StiggWarehouse(dg.ConfigurableResource):
         if self._warehouse is None:
             self._warehouse = warehouse_engine.open_warehouse(self.settings(), self._spark_remote)
         return self._warehouse
+
+    def disk_full(self, error: BaseException, during: str) -> dg.Failure:
+        """The run's failure for a disk that filled up `during` a step: the working copy is
+        dropped, so the next run starts from the published warehouse (runtime/disk_space.py)."""
+        self.warehouse().discard_working_copy()
+        directory = self.settings().warehouse_path.parent
+        return dg.Failure(disk_space.full_disk_message(directory, error, during))
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Self]:

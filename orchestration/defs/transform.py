@@ -9,7 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt_project import adopt_parse, stigg_dbt_project
 from orchestration.defs.resources import StiggWarehouse, is_full_refresh
-from orchestration.runtime import dbt_build, writer
+from orchestration.runtime import dbt_build, disk_space, writer
 
 
 class StiggDbtTranslator(DagsterDbtTranslator):
@@ -96,8 +96,12 @@ def stigg_dbt_models(
         adopt_parse(invocation.target_path)
     dbt_build.prune_invocation_targets(invocation.target_path.parent, context.op_def.name)
     if not invocation.is_successful():
+        run_results = invocation.get_artifact("run_results.json")
+        errors = dbt_build.dbt_errors(run_results)
+        if any(disk_space.is_disk_full(RuntimeError(e)) for e in errors):
+            raise warehouse.disk_full(RuntimeError(errors[0].split(": ", 1)[-1]), "the dbt build")
         raise dg.Failure(
-            description=dbt_build.failure_description(invocation.get_artifact("run_results.json")),
+            description=dbt_build.failure_description(run_results),
             metadata={"dbt_exit_code": invocation.process.returncode},
         )
     if whole_project:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from orchestration.runtime.disk_space import is_disk_full
 from orchestration.runtime.sources.export import ExportFile
 
 # The statuses that settle a file: it is not new to a run. A failed file is retried.
@@ -122,6 +123,8 @@ def _land_or_split(
     try:
         rows = raw.land_batch(model, batch, load_id)
     except raw.landing_errors as exc:
+        if is_disk_full(exc):
+            raise  # the disk, not the file: the run fails (defs/landing.py), no file is blamed
         if len(batch) > 1:
             for f in batch:
                 _land_or_split(raw, model, [f], load_id, result)

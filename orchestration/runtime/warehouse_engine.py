@@ -77,6 +77,9 @@ class DuckDBWarehouse:
     def close(self) -> None:
         pass
 
+    def discard_working_copy(self) -> None:
+        duck.discard_working_copy(self.settings)
+
     def record_pull(self, pulled: PullResult) -> None:
         """meta.api_pulls and meta.api_records of the working copy (runtime/sources/api/)."""
         with duck.connect(self.settings.build_path) as con:
@@ -147,6 +150,9 @@ class SparkWarehouse:
         if self._session is not None:
             self._session.stop()
             self._session = None
+
+    def discard_working_copy(self) -> None:
+        pass  # Spark's build slot is rebuilt whole by the next run
 
     def record_pull(self, pulled: PullResult) -> None:
         raise NotImplementedError("STIGG_SOURCE=api builds a DuckDB warehouse (settings.py)")

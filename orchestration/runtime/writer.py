@@ -33,6 +33,7 @@ from pathlib import Path
 import dagster as dg
 from filelock import FileLock, Timeout
 
+from orchestration.runtime import disk_space
 from orchestration.runtime.engines import duckdb as engine
 from orchestration.runtime.run_tags import HOST_TAG, PID_TAG, process_exists, process_tags
 from orchestration.settings import Settings
@@ -164,11 +165,23 @@ def writing_run(
             report("Full refresh: rebuilding the warehouse from the export alone")
         if settings.engine == "duckdb":
             _wait_until_working_copy_is_free(settings.build_path, report)
+            if (short := disk_space.shortfall(settings)) is not None:
+                raise disk_space.DiskFullError(short)
             # A pull is redone, never resumed (runtime/sources/api/pull.py): its working copy
             # starts from the published warehouse, like the pull's watermark and state.
-            engine.prepare_build_copy(
-                settings, from_scratch=from_scratch, from_published=settings.source == "api"
-            )
+            try:
+                engine.prepare_build_copy(
+                    settings, from_scratch=from_scratch, from_published=settings.source == "api"
+                )
+            except OSError as exc:
+                if not disk_space.is_disk_full(exc):
+                    raise
+                engine.discard_working_copy(settings)
+                raise disk_space.DiskFullError(
+                    disk_space.full_disk_message(
+                        settings.warehouse_path.parent, exc, "the working copy's copy"
+                    ),
+                ) from None
         else:
             _wait_until_builder_is_gone(settings.builder_pid_path, report)
         yield

@@ -337,9 +337,21 @@ def prepare_build_copy(
         return build
     if not build.exists() and settings.warehouse_path.exists():
         tmp = build.with_name(build.name + f".tmp-{os.getpid()}")
-        shutil.copyfile(settings.warehouse_path, tmp)
-        os.replace(tmp, build)
+        try:
+            shutil.copyfile(settings.warehouse_path, tmp)
+            os.replace(tmp, build)
+        finally:
+            tmp.unlink(missing_ok=True)
     return build
+
+
+def discard_working_copy(settings: Settings) -> None:
+    """Remove the working copy (and its WAL and spill folder): the next run starts again from
+    the published warehouse. For a run that the disk stopped midway."""
+    build = settings.build_path
+    for path in (build, build.with_name(build.name + ".wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(build.with_name(build.name + ".tmp"), ignore_errors=True)
 
 
 def file_lock_holder(path: Path) -> str | None:

@@ -1,0 +1,156 @@
+"""A full disk: the warehouse folder on a small tmpfs that the test mounts, filled up while a run
+lands, while dbt builds and while it publishes. Each time the run fails saying that the disk is
+full and where, the published warehouse is unchanged and readable, and once space is freed the
+next run completes; the last equals a clean build. A run that cannot have the space it needs
+says so before it starts."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from orchestration.runtime import disk_space
+from orchestration.settings import PROJECT_ROOT, Settings
+from orchestration.synthetic.sample_export import ExportConfig, generate_export
+from tests.helpers import query, run_cli, table_checksums
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root"),
+]
+DISK_MB = 96
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    mount_point = tmp_path / "small_disk"
+    mount_point.mkdir()
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK_MB}m", "tmpfs", str(mount_point)], check=True
+    )
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def _fill(disk: Path, leave_bytes: int = 0) -> Path:
+    """Take the disk's free space, all but `leave_bytes`, with one file."""
+    filler = disk / "filler"
+    size = max(shutil.disk_usage(disk).free - leave_bytes, 1)
+    with open(filler, "ab") as handle:
+        try:
+            os.posix_fallocate(handle.fileno(), 0, size)
+        except OSError:  # the last block's bookkeeping: a little less then
+            os.posix_fallocate(handle.fileno(), 0, max(size - 65536, 1))
+    return filler
+
+
+def _dbt_is_building(warehouse: Path) -> bool:
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if "dbt" in cmdline and " build" in cmdline and str(warehouse.parent) in cmdline:
+            return True
+    return False
+
+
+def _run_filling_at(env: dict, disk: Path, trigger: Callable[[], bool], leave: int) -> tuple:
+    """A run, and the disk filled the moment `trigger()` holds; (result code, output)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "run"], env=env, cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    filled = False
+    deadline = time.monotonic() + 600
+    while process.poll() is None and time.monotonic() < deadline:
+        if not filled and trigger():
+            _fill(disk, leave)
+            filled = True
+        time.sleep(0.01)
+    output = process.communicate(timeout=600)[0]
+    assert filled, "the run ended before the disk could be filled:\n" + output[-3000:]
+    return process.returncode, output
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_disk_that_fills_while_landing_building_or_publishing_changes_nothing_readers_see(
+    tmp_path, small_disk, pipeline_env
+):
+    full, export = tmp_path / "full", tmp_path / "export"
+    generate_export(full, ExportConfig(customers=120, seed=23, transfers=3))
+    last_transfer = sorted({p.parent.name for p in full.rglob("dt=*/*")})[-1]
+    for data_file in full.rglob("*"):
+        if data_file.is_file() and data_file.parent.name != last_transfer:
+            target = export / data_file.relative_to(full)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(data_file, target)
+
+    clean_env = dict(pipeline_env, STIGG_EXPORT_URI=str(full),
+                     STIGG_WAREHOUSE_PATH=str(tmp_path / "clean" / "stigg_warehouse.duckdb"),
+                     DAGSTER_HOME=str(tmp_path / "clean_home"))  # fmt: skip
+    assert run_cli(["run"], clean_env).returncode == 0
+    clean = table_checksums(clean_env["STIGG_WAREHOUSE_PATH"])
+
+    warehouse = small_disk / "wh" / "stigg_warehouse.duckdb"
+    env = dict(pipeline_env, STIGG_EXPORT_URI=str(export), STIGG_WAREHOUSE_PATH=str(warehouse))
+    first = run_cli(["run"], env)
+    assert first.returncode == 0, first.stdout[-3000:]
+    for data_file in full.rglob("*"):  # the last transfer arrives
+        target = export / data_file.relative_to(full)
+        if data_file.is_file() and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(data_file, target)
+    build = Settings.from_env(env).build_path
+    published = _digest(warehouse)
+    dbt_seen: list[bool] = []
+
+    def dbt_started() -> bool:
+        return _dbt_is_building(warehouse)
+
+    def dbt_finished() -> bool:
+        if not dbt_seen and _dbt_is_building(warehouse):
+            dbt_seen.append(True)
+        return bool(dbt_seen) and not _dbt_is_building(warehouse)
+
+    phases = [
+        # Landing's first write into the working copy starts its WAL.
+        ("landing", lambda: build.with_name(build.name + ".wal").exists(), 0),
+        ("the dbt build", dbt_started, 0),
+        # 2 MB is room for the build's bookkeeping, not for the publish copy.
+        ("publishing", dbt_finished, 2 * 1024 * 1024),
+    ]
+    for during, trigger, leave in phases:
+        code, output = _run_filling_at(env, small_disk, trigger, leave)
+        assert code == 1, output[-3000:]
+        assert f"The disk is full: {small_disk / 'wh'}" in output, output[-3000:]
+        assert f"during {during}" in output, output[-3000:]
+        assert "FAILED FILE" not in output  # the disk is blamed, never an export file
+        assert _digest(warehouse) == published
+        assert query(warehouse, "SELECT count(*) > 0 FROM stigg.CUSTOMERS") == [(True,)]
+        assert not build.exists()  # the next run starts from the published warehouse
+        (small_disk / "filler").unlink()
+
+    # Not enough room to start: the run says so before it writes anything.
+    _fill(small_disk, leave_bytes=disk_space.space_needed(Settings.from_env(env)).total // 2)
+    refused = run_cli(["run"], env)
+    assert refused.returncode == 2
+    assert f"Not enough free disk space for a run in {small_disk / 'wh'}" in refused.stderr
+    assert "the publish copy" in refused.stderr
+    assert not build.exists() and _digest(warehouse) == published
+    (small_disk / "filler").unlink()
+
+    final = run_cli(["run"], env)
+    assert final.returncode == 0, final.stdout[-3000:]
+    assert table_checksums(warehouse) == clean
