@@ -20,6 +20,8 @@
 | STIGG_API_OVERLAP_MINUTES | `10` | incremental pulls start this long before the watermark |
 | DAGSTER_HOME | `dagster_home/` in the project (it ships our dagster.yaml) | the Dagster instance |
 | AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL | | an S3-compatible endpoint (credentials stay with boto) |
+| STIGG_S3_MAX_ATTEMPTS | `5` | attempts of one object-storage request, and reads of one body |
+| STIGG_S3_CONNECT_TIMEOUT_SECONDS, STIGG_S3_READ_TIMEOUT_SECONDS | `10`, `30` | object storage's timeouts |
 
 Automation (read when the Dagster definitions load):
 
@@ -69,6 +71,33 @@ ENGINES = ("duckdb", "spark")
 SOURCES = ("export", "api")
 DEFAULT_API_URL = "https://api.stigg.io/graphql"
 _KEY_PREFIXES = ("server-", "client-")
+
+
+@dataclass(frozen=True)
+class ObjectStoreRetry:
+    """The retry policy for an export in object storage (s3://), in one place: every request is
+    tried up to `max_attempts` times (5xx, SlowDown, throttling, a dropped connection: botocore's
+    standard mode, exponential backoff with jitter), a body cut off or a read past
+    `read_timeout_seconds` is read again up to `max_attempts` times (s3fs), and a connection
+    waits `connect_timeout_seconds`."""
+
+    max_attempts: int = 5
+    connect_timeout_seconds: float = 10.0
+    read_timeout_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ObjectStoreRetry:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            max_attempts=int(env.get("STIGG_S3_MAX_ATTEMPTS") or defaults.max_attempts),
+            connect_timeout_seconds=float(
+                env.get("STIGG_S3_CONNECT_TIMEOUT_SECONDS") or defaults.connect_timeout_seconds
+            ),
+            read_timeout_seconds=float(
+                env.get("STIGG_S3_READ_TIMEOUT_SECONDS") or defaults.read_timeout_seconds
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -185,6 +214,7 @@ class Settings:
     spark_remote: str | None = None
     source: str = "export"
     api: ApiSettings = field(default_factory=ApiSettings, repr=False)
+    s3_retry: ObjectStoreRetry = field(default_factory=ObjectStoreRetry)
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -275,6 +305,7 @@ class Settings:
             api=ApiSettings.from_env(env)
             if values["source"].strip().lower() == "api"
             else ApiSettings(),
+            s3_retry=ObjectStoreRetry.from_env(env),
         )
 
 

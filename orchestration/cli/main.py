@@ -204,10 +204,7 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if (
-        settings.source == "export"
-        and not ExportSource(settings.export_uri, endpoint_url=settings.s3_endpoint_url).exists()
-    ):
+    if settings.source == "export" and not ExportSource.of(settings).exists():
         print(
             f"error: Stigg export location does not exist: {settings.export_uri}", file=sys.stderr
         )
@@ -286,16 +283,20 @@ def spark_server_description(settings: Settings) -> str:
     )
 
 
-def _export_files(settings: Settings) -> list:
+def _export_files(settings: Settings) -> list | None:
+    """The export's files; None when a folder could not be listed (the run will say which)."""
     if settings.source != "export":
         return []
-    files, _ = ExportSource(settings.export_uri, endpoint_url=settings.s3_endpoint_url).scan()
-    return files
+    source = ExportSource.of(settings)
+    files, _ = source.scan()
+    return None if source.listing_failures else files
 
 
-def _nothing_new(settings: Settings, files: list) -> bool:
+def _nothing_new(settings: Settings, files: list | None) -> bool:
     from orchestration.runtime.build_state import nothing_new
 
+    if files is None:
+        return False
     return nothing_new(settings.warehouse_path, settings.build_path, files)
 
 
@@ -304,7 +305,7 @@ def _new_bytes(settings: Settings, files: list, full_refresh: bool) -> int:
     from orchestration.runtime.warehouse_engine import DuckDBWarehouse
 
     if full_refresh or not files:
-        return sum(f.size for f in files)
+        return sum(f.size for f in files or [])
     return sum(f.size for f in DuckDBWarehouse(settings).unpublished_files(files, ("landed",)))
 
 

@@ -18,6 +18,7 @@ class RunSummary:
     # With STIGG_SOURCE=api: model -> pages, listed, changed, gone (raw assets' api_* metadata)
     pulled: dict[str, dict[str, int]] = field(default_factory=dict)
     failed_files: list[str] = field(default_factory=list)
+    unlisted_models: list[str] = field(default_factory=list)  # "model: why its listing failed"
     dbt_tests: dict[str, int] = field(
         default_factory=lambda: {"passed": 0, "failed": 0, "warned": 0}
     )
@@ -36,6 +37,7 @@ class RunSummary:
         return (
             not self.success
             or bool(self.failed_files)
+            or bool(self.unlisted_models)
             or self.dbt_tests["failed"] > 0
             or not all(self.reconciled.values())
         )
@@ -78,6 +80,11 @@ def summarize(result: dg.ExecuteInProcessResult, seconds: float) -> RunSummary:
                 )
                 if evaluation.severity == dg.AssetCheckSeverity.ERROR:
                     summary.failed_files.extend(evaluation.metadata["failed_files"].value)
+                    listing = evaluation.metadata.get("listing_failure")
+                    if listing is not None and listing.value:
+                        summary.unlisted_models.append(
+                            f"{evaluation.asset_key.path[-1]}: {listing.value}"
+                        )
         elif evaluation.passed:
             summary.dbt_tests["passed"] += 1
         else:
@@ -100,6 +107,8 @@ def render(summary: RunSummary, source: str) -> str:
     lines.append(f"Landed {total_files} new files, {total_rows:,} rows in total, from {source}")
     for path in summary.failed_files:
         lines.append(f"  FAILED FILE {path} (recorded in meta.landed_files; retried next run)")
+    for unlisted in summary.unlisted_models:
+        lines.append(f"  LISTING FAILED {unlisted} (nothing new of it landed; retried next run)")
     if summary.stale_models:
         lines.append(
             f"Freshness (WARN): {len(summary.stale_models)} raw models have no transfer newer "

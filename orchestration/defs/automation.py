@@ -104,7 +104,7 @@ def automation() -> dg.Definitions:
             return dg.SkipReason(
                 f"{busy}; files that arrive meanwhile are requested when it has published."
             )
-        source = ExportSource(settings.export_uri, endpoint_url=settings.s3_endpoint_url)
+        source = ExportSource.of(settings)
         if not source.exists():
             return dg.SkipReason(f"The export location does not exist: {settings.export_uri}")
         try:

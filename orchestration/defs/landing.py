@@ -155,7 +155,7 @@ def raw_export(context: dg.AssetExecutionContext, warehouse: StiggWarehouse) -> 
             pulled = api_pull.pull(settings, context.run.run_id, log=context.log.info)
         except api_pull.ApiSourceError as exc:
             raise dg.Failure(f"Stigg's API: {exc}") from None
-    source = ExportSource(settings.landing_uri, endpoint_url=settings.s3_endpoint_url)
+    source = ExportSource.of(settings)
     files, skipped = source.scan()
     for path in skipped:
         context.log.warning(f"Skipped {path.path}: {path.reason}")
@@ -177,10 +177,20 @@ def _land(context, warehouse: StiggWarehouse, source: ExportSource, files, pulle
         raw.ensure_schema([t.model for t in TABLES])
         if files:
             raw.check_visible(files[0])
+        unlisted = {f.model: f for f in source.listing_failures if f.model}
         for model in selected:
-            landed = landing.land_model(
-                raw, model, [f for f in files if f.model == model], load_id=context.run.run_id
-            )
+            if model in unlisted:
+                # Nothing of a listing that failed lands: a part of it is not the whole.
+                landed = landing.ModelLanding(model)
+                context.log.error(
+                    f"Could not list {unlisted[model].folder}/ after the retries: "
+                    f"{unlisted[model].reason}. Nothing new of {model} landed."
+                )
+            else:
+                landed = landing.land_model(
+                    raw, model, [f for f in files if f.model == model], load_id=context.run.run_id
+                )
+            listing = unlisted.get(model)
             row_count, newest_transfer = raw.table_summary(model)
             for failure in landed.failed:
                 context.log.error(f"Could not land {failure.path}: {failure.reason}")
@@ -207,15 +217,18 @@ def _land(context, warehouse: StiggWarehouse, source: ExportSource, files, pulle
             yield dg.AssetCheckResult(
                 asset_key=key,
                 check_name=FILES_READABLE_CHECK,
-                passed=not landed.failed,
+                passed=not landed.failed and listing is None,
                 severity=dg.AssetCheckSeverity.ERROR,
                 description=(
-                    "; ".join(f"{f.path}: {f.reason}" for f in landed.failed)
+                    f"the listing of {listing.folder}/ failed: {listing.reason}"
+                    if listing is not None
+                    else "; ".join(f"{f.path}: {f.reason}" for f in landed.failed)
                     or "every new file landed"
                 ),
                 metadata={
                     "failed_files": [f.path for f in landed.failed],
                     "reasons": [f.reason for f in landed.failed],
+                    "listing_failure": listing.reason if listing is not None else "",
                 },
             )
             yield dg.AssetCheckResult(

@@ -17,6 +17,7 @@ from functools import cached_property
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from orchestration.settings import ObjectStoreRetry, Settings
 from orchestration.spec.tables import model_for_folder
 
 _FILE_NAME = re.compile(
@@ -45,6 +46,16 @@ class ExportFile:
     def version(self) -> str:
         """What the manifest records of the file's version: a replaced file gets a new one."""
         return f"{self.size}:{self.fingerprint}"
+
+
+@dataclass(frozen=True)
+class ListingFailure:
+    """A model's folder that could not be listed (after the retries): none of its files is known,
+    so none lands, rather than the part of a listing that came back."""
+
+    folder: str
+    model: str | None
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -87,21 +98,45 @@ def parse_export_path(relative_path: str) -> tuple[str, date, datetime, str, str
 class ExportSource:
     """Lists an export's files, local or s3://, through one fsspec filesystem."""
 
-    def __init__(self, uri: str, endpoint_url: str | None = None):
+    def __init__(
+        self,
+        uri: str,
+        endpoint_url: str | None = None,
+        retry: ObjectStoreRetry | None = None,
+    ):
         self.uri = uri.rstrip("/")
         self.is_remote = "://" in self.uri and not self.uri.startswith("file://")
         self.endpoint_url = endpoint_url  # an S3-compatible server (Settings.s3_endpoint_url)
+        self.retry = retry or ObjectStoreRetry()
+        self.listing_failures: list[ListingFailure] = []
+
+    @classmethod
+    def of(cls, settings: Settings, uri: str | None = None) -> ExportSource:
+        """The export that `settings` name (or `uri`), with their endpoint and retry policy."""
+        return cls(uri or settings.landing_uri, settings.s3_endpoint_url, settings.s3_retry)
 
     @cached_property
     def fs(self) -> fsspec.AbstractFileSystem:
         if not self.is_remote:
             return LocalFileSystem()
         protocol = self.uri.split("://", 1)[0]
-        options = {}
-        if protocol in ("s3", "s3a") and self.endpoint_url:
-            # Credentials stay boto's own (the standard AWS variables); never arguments.
-            options["client_kwargs"] = {"endpoint_url": self.endpoint_url}
-        return fsspec.filesystem(protocol, **options)
+        options: dict = {}
+        if protocol in ("s3", "s3a"):
+            # The retry policy (settings.ObjectStoreRetry): botocore retries each request that
+            # gets a 5xx, SlowDown or a dropped connection (its standard mode: exponential
+            # backoff with jitter); s3fs reads again a body that is cut off or times out.
+            options["config_kwargs"] = {
+                "retries": {"max_attempts": self.retry.max_attempts, "mode": "standard"},
+                "connect_timeout": self.retry.connect_timeout_seconds,
+                "read_timeout": self.retry.read_timeout_seconds,
+            }
+            if self.endpoint_url:
+                # Credentials stay boto's own (the standard AWS variables); never arguments.
+                options["client_kwargs"] = {"endpoint_url": self.endpoint_url}
+        fs = fsspec.filesystem(protocol, **options)
+        if protocol in ("s3", "s3a"):
+            fs.retries = self.retry.max_attempts  # s3fs's re-reads (a class attribute there)
+        return fs
 
     @property
     def protocol(self) -> str:
@@ -118,45 +153,70 @@ class ExportSource:
         return self.fs.isdir(self.root)
 
     def scan(self) -> tuple[list[ExportFile], list[SkippedPath]]:
-        """Every data file of a known model, and every other path with the reason it was skipped."""
+        """Every data file of a known model, and every other path with the reason it was skipped.
+
+        Each top-level folder is listed on its own: one whose listing fails (after the retries)
+        is in `listing_failures`, and none of its files is returned."""
         if not self.exists():
             raise FileNotFoundError(f"Stigg export location does not exist: {self.uri}")
         self.fs.invalidate_cache()
+        self.listing_failures = []
         files: list[ExportFile] = []
         skipped: list[SkippedPath] = []
-        for full_path, info in sorted(self.fs.find(self.root, detail=True).items()):
-            relative = full_path[len(self.root) :].lstrip("/")
-            if any(p.startswith((".", "_")) for p in relative.split("/")):
+        for entry in sorted(self.fs.ls(self.root, detail=True), key=lambda e: e["name"]):
+            folder = entry["name"].rstrip("/").rsplit("/", 1)[-1]
+            if folder.startswith((".", "_")):
                 continue  # hidden and temporary files (.DS_Store, _SUCCESS, .part)
-            parsed = parse_export_path(relative)
-            if isinstance(parsed, str):
-                skipped.append(SkippedPath(relative, parsed))
+            if entry.get("type") != "directory":
+                skipped.append(SkippedPath(folder, parse_export_path(folder)))
                 continue
-            folder, dt, transfer_at, part, fmt = parsed
-            model = model_for_folder(folder)
-            if model is None:
-                skipped.append(
-                    SkippedPath(relative, f"folder {folder!r} is not a documented model")
+            try:
+                found = self.fs.find(f"{self.root}/{folder}", detail=True)
+            except Exception as exc:
+                self.listing_failures.append(
+                    ListingFailure(folder, model_for_folder(folder), _describe(exc))
                 )
                 continue
-            files.append(
-                ExportFile(
-                    uri=self._uri_of(full_path),
-                    path=relative,
-                    folder=folder,
-                    model=model,
-                    dt=dt,
-                    transfer_at=transfer_at,
-                    part=part,
-                    format=fmt,
-                    size=int(info.get("size") or 0),
-                    fingerprint=_fingerprint(info),
-                )
-            )
+            for full_path, info in sorted(found.items()):
+                self._add(full_path, info, files, skipped)
         return files, skipped
+
+    def _add(self, full_path: str, info: dict, files: list, skipped: list) -> None:
+        relative = full_path[len(self.root) :].lstrip("/")
+        if any(p.startswith((".", "_")) for p in relative.split("/")):
+            return  # hidden and temporary files (.DS_Store, _SUCCESS, .part)
+        parsed = parse_export_path(relative)
+        if isinstance(parsed, str):
+            skipped.append(SkippedPath(relative, parsed))
+            return
+        folder, dt, transfer_at, part, fmt = parsed
+        model = model_for_folder(folder)
+        if model is None:
+            skipped.append(SkippedPath(relative, f"folder {folder!r} is not a documented model"))
+            return
+        files.append(
+            ExportFile(
+                uri=self._uri_of(full_path),
+                path=relative,
+                folder=folder,
+                model=model,
+                dt=dt,
+                transfer_at=transfer_at,
+                part=part,
+                format=fmt,
+                size=int(info.get("size") or 0),
+                fingerprint=_fingerprint(info),
+            )
+        )
 
     def _uri_of(self, full_path: str) -> str:
         return f"{self.protocol}://{full_path}" if self.is_remote else full_path
+
+
+def _describe(error: BaseException) -> str:
+    """An object store's failure in one line: its type and first line (S3's error code is in it)."""
+    text = (str(error).strip().splitlines() or [""])[0][:300]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _fingerprint(info: dict) -> str:
