@@ -61,6 +61,7 @@ REF_IDS = {
     "COUPONS": "COUPON_ID",
 }
 JSON_TEXT = {"ADDITIONAL_META_DATA", "AMOUNTS_OFF", "TIERS"}
+LIST_COLUMNS = {"AMOUNTS_OFF", "TIERS"}
 LISTS = {
     "customers": "CUSTOMERS",
     "customerResources": "CUSTOMER_RESOURCES",
@@ -92,6 +93,10 @@ def api_value(column: str, value: Any) -> Any:
         try:
             parsed = json.loads(value)
         except ValueError:
+            parsed = value
+        if column in LIST_COLUMNS and not isinstance(parsed, list):
+            return None  # the API's type is a list: a value that is not one cannot be served
+        if not isinstance(parsed, dict | list):
             return value
         if column == "TIERS":
             return [
