@@ -29,6 +29,8 @@ class DiskFullError(OSError):
 
 
 def is_disk_full(error: BaseException) -> bool:
+    if isinstance(error, DiskFullError):
+        return True
     if isinstance(error, OSError) and error.errno == errno.ENOSPC:
         return True
     return any(marker in str(error).lower() for marker in _FULL_MARKERS)
@@ -72,6 +74,12 @@ def space_needed(settings: Settings, new_input_bytes: int = 0) -> SpaceNeeded:
         new_data=new_data,
         publish_copy=max(published, working) + new_data,
     )
+
+
+def is_nearly_full(directory: Path) -> bool:
+    """Less free space than the headroom a run keeps: an engine's error now is the disk's, whatever
+    its words (DuckDB's vary: a failed write, a block it cannot allocate, a spill it cannot make)."""
+    return free_bytes(directory) < HEADROOM_BYTES
 
 
 def free_bytes(directory: Path) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from orchestration.runtime.disk_space import is_disk_full
+from orchestration.runtime.disk_space import DiskFullError, is_disk_full
 from orchestration.runtime.sources.export import ExportFile
 
 # The statuses that settle a file: it is not new to a run. A failed file is retried.
@@ -57,6 +57,8 @@ class RawLayer(Protocol):
     def failure_reason(self, error: BaseException, failed: ExportFile) -> str: ...
 
     def table_summary(self, model: str) -> tuple[int, datetime | None]: ...
+
+    def disk_is_full(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,9 @@ def _land_or_split(
     try:
         rows = raw.land_batch(model, batch, load_id)
     except raw.landing_errors as exc:
-        if is_disk_full(exc):
-            raise  # the disk, not the file: the run fails (defs/landing.py), no file is blamed
+        if is_disk_full(exc) or raw.disk_is_full():
+            # The disk, not the file: the run fails (defs/landing.py), no file is blamed.
+            raise DiskFullError(str(exc)) from exc
         if len(batch) > 1:
             for f in batch:
                 _land_or_split(raw, model, [f], load_id, result)

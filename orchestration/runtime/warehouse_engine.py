@@ -50,7 +50,7 @@ class DuckDBWarehouse:
         with duck.connect(settings.build_path, memory_limit=settings.duckdb_memory_limit) as con:
             if source.is_remote:
                 con.register_filesystem(source.fs)
-            yield duck.DuckDBRaw(con)
+            yield duck.DuckDBRaw(con, settings.build_path)
 
     def build_input(self) -> BuildInput:
         with duck.connect(self.settings.build_path, read_only=True) as con:

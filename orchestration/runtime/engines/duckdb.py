@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.runtime import disk_space
 from orchestration.runtime.sources.export import ExportFile
 from orchestration.settings import Settings
 
@@ -83,8 +84,12 @@ class DuckDBRaw:
 
     landing_errors = (duckdb.Error,)
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None = None) -> None:
         self.con = con
+        self.path = path  # the file it writes (landing), so a full disk is told from a bad file
+
+    def disk_is_full(self) -> bool:
+        return self.path is not None and disk_space.is_nearly_full(self.path.parent)
 
     def lands_together(self, fmt: str) -> bool:
         return True

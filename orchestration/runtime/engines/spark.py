@@ -272,6 +272,9 @@ class SparkRaw:
         lines = [line for line in str(error).strip().splitlines() if line.strip()]
         return lines[0][:500] if lines else type(error).__name__
 
+    def disk_is_full(self) -> bool:
+        return False  # the server's storage: its errors say so themselves
+
     def table_summary(self, model: str) -> tuple[int, datetime | None]:
         row = self.spark.sql(
             f"SELECT count(*), max(_stigg_transfer_at) FROM {raw_table(model)}"
