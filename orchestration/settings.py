@@ -90,14 +90,29 @@ class ObjectStoreRetry:
         env = os.environ if environ is None else environ
         defaults = cls()
         return cls(
-            max_attempts=int(env.get("STIGG_S3_MAX_ATTEMPTS") or defaults.max_attempts),
-            connect_timeout_seconds=float(
-                env.get("STIGG_S3_CONNECT_TIMEOUT_SECONDS") or defaults.connect_timeout_seconds
+            max_attempts=_number(env, "STIGG_S3_MAX_ATTEMPTS", defaults.max_attempts, int),
+            connect_timeout_seconds=_number(
+                env, "STIGG_S3_CONNECT_TIMEOUT_SECONDS", defaults.connect_timeout_seconds
             ),
-            read_timeout_seconds=float(
-                env.get("STIGG_S3_READ_TIMEOUT_SECONDS") or defaults.read_timeout_seconds
+            read_timeout_seconds=_number(
+                env, "STIGG_S3_READ_TIMEOUT_SECONDS", defaults.read_timeout_seconds
             ),
         )
+
+
+def _number(env: Mapping[str, str], variable: str, default, kind=float, may_be_zero=False):
+    """A numeric setting: its variable's value, or `default` when unset; a clear error when the
+    value is not a number, or not positive."""
+    raw = env.get(variable)
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{variable}={raw!r} is not a number") from None
+    if value < 0 or (value == 0 and not may_be_zero):
+        raise ValueError(f"{variable}={raw!r} must be positive")
+    return value
 
 
 @dataclass(frozen=True)
@@ -174,29 +189,19 @@ class ApiSettings:
         else:
             keys, origin = (), "STIGG_API_KEYS"
 
-        def number(variable: str, default: float, kind=float):
-            raw = env.get(variable)
-            if not raw:
-                return default
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise ValueError(f"{variable}={raw!r} is not a number") from None
-            if value <= 0 and variable != "STIGG_API_OVERLAP_MINUTES":
-                raise ValueError(f"{variable}={raw!r} must be positive")
-            return value
-
         return cls(
             url=env.get("STIGG_API_URL") or defaults.url,
             keys=keys,
             keys_origin=origin,
-            page_size=number("STIGG_API_PAGE_SIZE", defaults.page_size, int),
-            timeout_seconds=number("STIGG_API_TIMEOUT_SECONDS", defaults.timeout_seconds),
-            max_attempts=number("STIGG_API_MAX_ATTEMPTS", defaults.max_attempts, int),
-            backoff_seconds=number("STIGG_API_BACKOFF_SECONDS", defaults.backoff_seconds),
+            page_size=_number(env, "STIGG_API_PAGE_SIZE", defaults.page_size, int),
+            timeout_seconds=_number(env, "STIGG_API_TIMEOUT_SECONDS", defaults.timeout_seconds),
+            max_attempts=_number(env, "STIGG_API_MAX_ATTEMPTS", defaults.max_attempts, int),
+            backoff_seconds=_number(env, "STIGG_API_BACKOFF_SECONDS", defaults.backoff_seconds),
             entitlements=env.get("STIGG_API_ENTITLEMENTS", "true").strip().lower() in _TRUE,
-            concurrency=number("STIGG_API_CONCURRENCY", defaults.concurrency, int),
-            overlap_minutes=number("STIGG_API_OVERLAP_MINUTES", defaults.overlap_minutes),
+            concurrency=_number(env, "STIGG_API_CONCURRENCY", defaults.concurrency, int),
+            overlap_minutes=_number(
+                env, "STIGG_API_OVERLAP_MINUTES", defaults.overlap_minutes, may_be_zero=True
+            ),
         )
 
 

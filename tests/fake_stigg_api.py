@@ -25,12 +25,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import graphql
 
 from orchestration.runtime.sources.api.queries import SCHEMA_PATH
+from tests.loopback import LoopbackHttp
 
 # Where the API names a documented column otherwise than its camelCase (shared/stigg-api.md).
 NESTED_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
@@ -143,7 +144,7 @@ class Fault:
 
 
 @dataclass
-class FakeStiggApi:
+class FakeStiggApi(LoopbackHttp):
     keys: dict[str, str]  # key -> environment id
     records: dict[str, dict[str, list[dict]]]  # environment -> TABLE -> rows
     page_cap: int = 50
@@ -152,16 +153,16 @@ class FakeStiggApi:
     requests: list[tuple[str, str, dict]] = field(default_factory=list)  # (env, op, variables)
     invalid_documents: list[str] = field(default_factory=list)
     seen_keys: list[str] = field(default_factory=list)
+    url_path = "/graphql"
 
     def __post_init__(self) -> None:
         self.schema = graphql.build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
         self._lock = threading.Lock()
         self._nodes: dict[tuple, object] = {}
-        self._server: ThreadingHTTPServer | None = None
 
     # --- the server -------------------------------------------------------------------------
 
-    def start(self) -> str:
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -189,26 +190,7 @@ class FakeStiggApi:
                     return
                 self.wfile.write(data)
 
-        class Server(ThreadingHTTPServer):
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass  # a client that timed out and hung up on a slow answer: expected here
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self._server.server_address[1]}/graphql"
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> FakeStiggApi:
-        self.url = self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return Handler
 
     # --- one request ------------------------------------------------------------------------
 

@@ -155,6 +155,15 @@ def relation_differences(expected: dict[str, dict], actual: dict[str, dict]) -> 
     return differences
 
 
+def copy_transfers(full: Path, export: Path, days: set[str]) -> None:
+    """The files of the transfers whose `dt=` folder is in `days`, from `full` into `export`."""
+    for data_file in full.rglob("*"):
+        if data_file.is_file() and data_file.parent.name in days:
+            target = export / data_file.relative_to(full)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(data_file, target)
+
+
 def copy_new_files(later: Path, export: Path) -> list[str]:
     """Copy the files of `later` that `export` lacks (the next transfer); their paths, sorted."""
     new = sorted(

@@ -21,9 +21,11 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from tests.loopback import LoopbackHttp
 
 _ERRORS = {
     "503": (503, "SlowDown", "Please reduce your request rate."),
@@ -41,7 +43,7 @@ class S3Fault:
 
 
 @dataclass
-class S3FaultProxy:
+class S3FaultProxy(LoopbackHttp):
     upstream: str  # the S3-compatible server's endpoint URL
     faults: list[S3Fault] = field(default_factory=list)
     served: Counter = field(default_factory=Counter)
@@ -51,7 +53,6 @@ class S3FaultProxy:
         parts = urlsplit(self.upstream)
         self._host, self._port = parts.hostname, parts.port
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     def take(self, method: str, path: str) -> S3Fault | None:
         with self._lock:
@@ -67,7 +68,7 @@ class S3FaultProxy:
                 return self.faults.pop(i)
         return None
 
-    def start(self) -> str:
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -126,24 +127,4 @@ class S3FaultProxy:
 
             do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _handle
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass  # a client that gave up on a stalled answer
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> S3FaultProxy:
-        self.url = self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return Handler

@@ -21,7 +21,7 @@ import pytest
 from orchestration.runtime import disk_space
 from orchestration.settings import PROJECT_ROOT, Settings
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
-from tests.helpers import query, run_cli, table_checksums
+from tests.helpers import copy_new_files, copy_transfers, query, run_cli, table_checksums
 
 pytestmark = [
     pytest.mark.slow,
@@ -90,12 +90,7 @@ def test_a_disk_that_fills_while_landing_building_or_publishing_changes_nothing_
 ):
     full, export = tmp_path / "full", tmp_path / "export"
     generate_export(full, ExportConfig(customers=120, seed=23, transfers=3))
-    last_transfer = sorted({p.parent.name for p in full.rglob("dt=*/*")})[-1]
-    for data_file in full.rglob("*"):
-        if data_file.is_file() and data_file.parent.name != last_transfer:
-            target = export / data_file.relative_to(full)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(data_file, target)
+    copy_transfers(full, export, set(sorted({p.parent.name for p in full.rglob("dt=*/*")})[:-1]))
 
     clean_env = dict(pipeline_env, STIGG_EXPORT_URI=str(full),
                      STIGG_WAREHOUSE_PATH=str(tmp_path / "clean" / "stigg_warehouse.duckdb"),
@@ -107,11 +102,7 @@ def test_a_disk_that_fills_while_landing_building_or_publishing_changes_nothing_
     env = dict(pipeline_env, STIGG_EXPORT_URI=str(export), STIGG_WAREHOUSE_PATH=str(warehouse))
     first = run_cli(["run"], env)
     assert first.returncode == 0, first.stdout[-3000:]
-    for data_file in full.rglob("*"):  # the last transfer arrives
-        target = export / data_file.relative_to(full)
-        if data_file.is_file() and not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(data_file, target)
+    assert copy_new_files(full, export)  # the last transfer arrives
     build = Settings.from_env(env).build_path
     published = _digest(warehouse)
     dbt_seen: list[bool] = []

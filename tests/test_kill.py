@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import pytest
 
 from orchestration.settings import PROJECT_ROOT
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
-from tests.helpers import copy_new_files, run_cli, table_checksums
+from tests.helpers import copy_new_files, copy_transfers, run_cli, table_checksums
 
 pytestmark = pytest.mark.slow
 
@@ -83,11 +82,7 @@ def test_twenty_kills_never_change_the_published_state_and_the_last_run_equals_a
     export, full = tmp_path / "export", tmp_path / "full"
     generate_export(full, ExportConfig(customers=300, seed=SEED % 1000, transfers=4))
     transfer_dates = sorted({p.parent.name for p in full.rglob("dt=*/*")})
-    for data_file in full.rglob("*"):  # the first two transfers arrive first
-        if data_file.is_file() and data_file.parent.name in transfer_dates[:2]:
-            target = export / data_file.relative_to(full)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(data_file, target)
+    copy_transfers(full, export, set(transfer_dates[:2]))  # the first two transfers arrive first
 
     clean_env = dict(pipeline_env, STIGG_EXPORT_URI=str(full),
                      STIGG_WAREHOUSE_PATH=str(tmp_path / "clean" / "stigg_warehouse.duckdb"),

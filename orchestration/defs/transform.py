@@ -98,8 +98,8 @@ def stigg_dbt_models(
     if not invocation.is_successful():
         run_results = invocation.get_artifact("run_results.json")
         errors = dbt_build.dbt_errors(run_results)
-        if any(disk_space.is_disk_full(RuntimeError(e)) for e in errors):
-            raise warehouse.disk_full(RuntimeError(errors[0].split(": ", 1)[-1]), "the dbt build")
+        if full := next((e for e in errors if disk_space.says_disk_full(e)), None):
+            raise warehouse.disk_full(RuntimeError(full.split(": ", 1)[-1]), "the dbt build")
         raise dg.Failure(
             description=dbt_build.failure_description(run_results),
             metadata={"dbt_exit_code": invocation.process.returncode},

@@ -33,7 +33,12 @@ def is_disk_full(error: BaseException) -> bool:
         return True
     if isinstance(error, OSError) and error.errno == errno.ENOSPC:
         return True
-    return any(marker in str(error).lower() for marker in _FULL_MARKERS)
+    return says_disk_full(str(error))
+
+
+def says_disk_full(message: str) -> bool:
+    """Whether an error's words are a full disk's (dbt's messages come as text)."""
+    return any(marker in message.lower() for marker in _FULL_MARKERS)
 
 
 def _size(path: Path) -> int:
