@@ -3,12 +3,17 @@ the browser. Fixtures are in conftest.py."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -197,3 +202,86 @@ def debian_chromium() -> str:
             "Debian's chromium is missing and could not be installed (apt-get install chromium)"
         )
     return found
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(mount_point: Path, size_mb: int) -> Iterator[Path]:
+    """A file system of its own (root only), so that the test sets its size and its `used`
+    counts what the pipeline writes there, files still open after deletion included."""
+    mount_point.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(mount_point)], check=True
+    )
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+class WatchedRun:
+    """`stigg-warehouse run` in its own session, with the step it is in, from its progress lines."""
+
+    def __init__(self, env: dict[str, str], *extra_args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "run", *extra_args],
+            env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, start_new_session=True,
+        )  # fmt: skip
+        self.phase = "starting"
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._follow, daemon=True)
+        self._reader.start()
+
+    def _follow(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if line.startswith("▸ landing"):
+                self.phase = "landing"
+            elif line.startswith("▸ dbt"):
+                self.phase = "dbt"
+            elif line.startswith("▸ publishing"):
+                self.phase = "publishing"
+
+    def wait_for_phase(self, phase: str, timeout: float = 120) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.phase != phase and self.process.poll() is None:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return self.phase == phase
+
+    def kill(self, whole_group: bool) -> None:
+        if whole_group:  # the machine dies: the CLI and its dbt subprocess
+            os.killpg(self.process.pid, signal.SIGKILL)
+        else:  # `kill -9 <pid>`: dbt, if running, is left to finish on its own
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+# The test S3 server's credentials (moto accepts any): the environment a run reads them from.
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "stigg-test-key",
+    "AWS_SECRET_ACCESS_KEY": "stigg-test-secret",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def upload_to_s3(
+    endpoint: str, bucket: str, prefix: str, root: Path, files: list[Path] | None = None
+) -> None:
+    """Put `files` (every file under `root` if None) into the bucket, keyed by their path
+    under `root` after `prefix`; the bucket is made if it is not there."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=S3_CREDENTIALS["AWS_DEFAULT_REGION"],
+        aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=bucket)
+    for path in files if files is not None else sorted(root.rglob("*")):
+        if path.is_file():
+            s3.upload_file(str(path), bucket, f"{prefix}/{path.relative_to(root).as_posix()}")

@@ -6,21 +6,16 @@ and after a final run every table must equal that of a clean single run.
 
 from __future__ import annotations
 
-import os
 import random
 import signal
-import subprocess
-import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from orchestration.settings import PROJECT_ROOT
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
-from tests.helpers import copy_new_files, copy_transfers, run_cli, table_checksums
+from tests.helpers import WatchedRun, copy_new_files, copy_transfers, run_cli, table_checksums
 
 pytestmark = pytest.mark.slow
 
@@ -28,52 +23,14 @@ KILLS = 20
 SEED = 20261121
 
 
-class WatchedRun:
-    """`stigg-warehouse run` in its own session, with the step it is in, from its progress lines."""
-
-    def __init__(self, env: dict[str, str], *extra_args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", "run", *extra_args],
-            env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, start_new_session=True,
-        )  # fmt: skip
-        self.phase = "starting"
-        self._reader = threading.Thread(target=self._follow, daemon=True)
-        self._reader.start()
-
-    def _follow(self) -> None:
-        for line in self.process.stdout:
-            if line.startswith("▸ landing"):
-                self.phase = "landing"
-            elif line.startswith("▸ dbt"):
-                self.phase = "dbt"
-            elif line.startswith("▸ publishing"):
-                self.phase = "publishing"
-
-    def wait_for_phase(self, phase: str, timeout: float = 120) -> bool:
-        deadline = time.monotonic() + timeout
-        while self.phase != phase and self.process.poll() is None:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.01)
-        return self.phase == phase
-
-    def kill(self, whole_group: bool) -> None:
-        if whole_group:  # the machine dies: the CLI and its dbt subprocess
-            os.killpg(self.process.pid, signal.SIGKILL)
-        else:  # `kill -9 <pid>`: dbt, if running, is left to finish on its own
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-
-def _kill_while_publishing(run: WatchedRun, warehouse: Path) -> bool:
-    """Kill the moment the publishing copy appears beside the warehouse; False if it was missed."""
-    prefix = f".{warehouse.name}.publish-"
-    while run.process.poll() is None:
-        if any(name.startswith(prefix) for name in os.listdir(warehouse.parent)):
-            run.kill(whole_group=True)
-            return True
-    return False
+def _kill_while_publishing(run: WatchedRun) -> bool:
+    """Kill the machine the moment the publishing step starts (its checkpoint and rename take
+    milliseconds, so the kill lands before, during or just after the rename); False if the run
+    ended first."""
+    if not run.wait_for_phase("publishing"):
+        return False
+    run.kill(whole_group=True)
+    return run.process.returncode == -signal.SIGKILL
 
 
 def test_twenty_kills_never_change_the_published_state_and_the_last_run_equals_a_clean_one(
@@ -111,7 +68,7 @@ def test_twenty_kills_never_change_the_published_state_and_the_last_run_equals_a
         # run at all), so the next kills land in full refreshes, which rebuild from scratch.
         run = WatchedRun(pipeline_env, *(["--full-refresh"] if state == clean else []))
         if target == "publishing":
-            killed = _kill_while_publishing(run, warehouse)
+            killed = _kill_while_publishing(run)
         elif run.wait_for_phase(target):
             time.sleep(rng.uniform(0, 0.3 if target == "landing" else 8.0))
             killed = run.process.poll() is None

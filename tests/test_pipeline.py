@@ -8,7 +8,7 @@ import pytest
 
 from orchestration.spec.tables import TABLES
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
-from tests.helpers import SAMPLE_EXPORT, query, run_cli
+from tests.helpers import S3_CREDENTIALS, SAMPLE_EXPORT, query, run_cli, upload_to_s3
 
 pytestmark = pytest.mark.slow
 
@@ -132,24 +132,10 @@ def test_a_corrupt_file_fails_the_run_loudly_but_the_rest_is_published_and_it_is
 
 
 def test_s3_export_lands_exactly_what_the_folder_lands(tmp_path, pipeline_env, s3_server):
-    import boto3
-
     export = tmp_path / "export"
     generate_export(export, ExportConfig(customers=25, seed=9, transfers=3))
-    credentials = {
-        "AWS_ACCESS_KEY_ID": "stigg-test-key",
-        "AWS_SECRET_ACCESS_KEY": "stigg-test-secret",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": s3_server,
-    }
-    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1",
-                      aws_access_key_id="stigg-test-key", aws_secret_access_key="stigg-test-secret")  # fmt: skip
-    s3.create_bucket(Bucket="stigg-exports")
-    for path in export.rglob("*"):
-        if path.is_file():
-            s3.upload_file(
-                str(path), "stigg-exports", f"acme/prod/{path.relative_to(export).as_posix()}"
-            )
+    credentials = dict(S3_CREDENTIALS, AWS_ENDPOINT_URL=s3_server)
+    upload_to_s3(s3_server, "stigg-exports", "acme/prod", export)
 
     folder_env = dict(
         pipeline_env,

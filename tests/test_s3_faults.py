@@ -6,45 +6,42 @@ run exits 1, and the next clean run completes equal to a clean build."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
-from tests.helpers import query, run_cli, table_checksums
+from tests.helpers import S3_CREDENTIALS, query, run_cli, table_checksums, upload_to_s3
 from tests.s3_fault_proxy import S3Fault, S3FaultProxy
 
 pytestmark = pytest.mark.slow
 
 BUCKET, PREFIX = "stigg-exports", "acme/prod"
-CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "stigg-test-key",
-    "AWS_SECRET_ACCESS_KEY": "stigg-test-secret",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 # The retry policy, small for the tests: 3 attempts, a 2 s read timeout. (Keys come URL-encoded
 # in request paths: dt=... is dt%3D...)
 RETRY = {"STIGG_S3_MAX_ATTEMPTS": "3", "STIGG_S3_READ_TIMEOUT_SECONDS": "2"}
+# Faults that the retries mend, each injected once (RELIABILITY.md counts them).
+MENDED_FAULTS = (
+    *[S3Fault("503", "GET", "/customers/dt%3D")] * 2,
+    *[S3Fault("500", "GET", "/subscriptions/dt%3D")] * 2,
+    *[S3Fault("reset", "GET", "/features/dt%3D")] * 2,
+    S3Fault("stall", "GET", "/plans/dt%3D", seconds=5),
+    S3Fault("truncate", "GET", "usage_events", keys=1),
+)
 
 
 @pytest.fixture
 def s3_export(tmp_path: Path, s3_server: str) -> Path:
-    import boto3
-
     export = tmp_path / "export"
     generate_export(export, ExportConfig(customers=30, seed=5, transfers=2))
-    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1",
-                      aws_access_key_id="stigg-test-key", aws_secret_access_key="stigg-test-secret")  # fmt: skip
-    s3.create_bucket(Bucket=BUCKET)
-    for path in export.rglob("*"):
-        if path.is_file():
-            s3.upload_file(str(path), BUCKET, f"{PREFIX}/{path.relative_to(export).as_posix()}")
+    upload_to_s3(s3_server, BUCKET, PREFIX, export)
     return export
 
 
 def _env(pipeline_env: dict, tmp_path: Path, name: str, endpoint: str) -> dict:
     return dict(
-        pipeline_env, **CREDENTIALS, **RETRY,
+        pipeline_env, **S3_CREDENTIALS, **RETRY,
         AWS_ENDPOINT_URL=endpoint, STIGG_EXPORT_URI=f"s3://{BUCKET}/{PREFIX}",
         STIGG_WAREHOUSE_PATH=str(tmp_path / name / "stigg_warehouse.duckdb"),
         DAGSTER_HOME=str(tmp_path / f"{name}_home"),
@@ -58,19 +55,12 @@ def test_faults_the_retries_mend_land_exactly_what_a_clean_run_lands(
     assert run_cli(["run"], clean_env).returncode == 0
     clean = table_checksums(clean_env["STIGG_WAREHOUSE_PATH"])
 
-    faults = [
-        *[S3Fault("503", "GET", "/customers/dt%3D")] * 2,
-        *[S3Fault("500", "GET", "/subscriptions/dt%3D")] * 2,
-        *[S3Fault("reset", "GET", "/features/dt%3D")] * 2,
-        S3Fault("stall", "GET", "/plans/dt%3D", seconds=5),
-        S3Fault("truncate", "GET", "usage_events", keys=1),
-    ]
-    with S3FaultProxy(s3_server, faults=list(faults)) as proxy:
+    with S3FaultProxy(s3_server, faults=list(MENDED_FAULTS)) as proxy:
         faulted_env = _env(pipeline_env, tmp_path, "faulted", proxy.url)
         result = run_cli(["run"], faulted_env)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert proxy.faults == []  # every fault was injected
-        assert dict(proxy.served) == {"503": 2, "500": 2, "reset": 2, "stall": 1, "truncate": 1}
+        assert proxy.served == Counter(fault.kind for fault in MENDED_FAULTS)
     assert table_checksums(faulted_env["STIGG_WAREHOUSE_PATH"]) == clean
 
 

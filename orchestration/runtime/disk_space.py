@@ -3,9 +3,9 @@
 A run writes only beside STIGG_WAREHOUSE_PATH, and needs free space there for:
 - the working copy: a copy of the published warehouse (none when a failed run left one);
 - the new data: about `NEW_DATA_FACTOR` times the new export files' size (raw rows, the rebuilt
-  tables, DuckDB's spill files), written into the working copy;
-- the publish copy: the finished working copy, copied beside the published file and renamed over
-  it; the old file's space returns once no reader has it open.
+  tables, DuckDB's spill files), written into the working copy.
+Publishing renames the working copy over the published file and writes nothing; the old file's
+space returns once no reader has it open.
 A disk that fills anyway (another process, an underestimate) fails the run with a message that
 says so and where; the published warehouse is untouched, since nothing writes it but the rename.
 """
@@ -54,17 +54,16 @@ class SpaceNeeded:
     directory: Path
     working_copy: int
     new_data: int
-    publish_copy: int
 
     @property
     def total(self) -> int:
-        return self.working_copy + self.new_data + self.publish_copy + HEADROOM_BYTES
+        return self.working_copy + self.new_data + HEADROOM_BYTES
 
     def describe(self) -> str:
         return (
             f"about {_mb(self.total)}: the working copy {_mb(self.working_copy)}, the new data "
-            f"{_mb(self.new_data)} ({NEW_DATA_FACTOR}x the new files), the publish copy "
-            f"{_mb(self.publish_copy)}, and {_mb(HEADROOM_BYTES)} of headroom"
+            f"{_mb(self.new_data)} ({NEW_DATA_FACTOR}x the new files), and "
+            f"{_mb(HEADROOM_BYTES)} of headroom"
         )
 
 
@@ -77,7 +76,6 @@ def space_needed(settings: Settings, new_input_bytes: int = 0) -> SpaceNeeded:
         directory=settings.warehouse_path.parent,
         working_copy=0 if working else published,
         new_data=new_data,
-        publish_copy=max(published, working) + new_data,
     )
 
 

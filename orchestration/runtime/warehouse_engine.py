@@ -36,7 +36,7 @@ class BuildInput:
 
 
 class DuckDBWarehouse:
-    """A run builds the working copy and publishes it by renaming a copy into place."""
+    """A run builds the working copy and publishes it by renaming it over the published file."""
 
     name = "duckdb"
     dbt_target = "duckdb"

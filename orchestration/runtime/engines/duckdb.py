@@ -3,8 +3,8 @@
 Everything here is DuckDB's; what landing decides (which files, when a file failed) is in
 runtime/landing.py and calls `DuckDBRaw`.
 
-A run writes only the working copy (`Settings.build_path`). Publishing copies it, closed and
-checkpointed, to a temporary file beside the published one and renames it into place, so an
+A run writes only the working copy (`Settings.build_path`), made from the published file when
+the run starts. Publishing renames it, closed and checkpointed, over the published one, so an
 analyst's open read-only connection keeps the old file and never blocks or sees a half-built run.
 """
 
@@ -381,23 +381,24 @@ class PublishResult:
 
 
 def publish(settings: Settings) -> PublishResult:
-    """Atomically replace the published warehouse with the working copy."""
+    """Atomically replace the published warehouse with the working copy, by renaming it: the
+    working copy, checkpointed and closed, becomes the published file, and the next run makes a
+    new one from it (prepare_build_copy). No copy is written here, so the folder never holds
+    more than the published file, the working copy and what readers still have open."""
     started = time.monotonic()
     build = settings.build_path
     with connect(build) as con:
         con.execute("CHECKPOINT")
+    wal = build.with_name(build.name + ".wal")
+    if wal.exists():  # renamed without its WAL, the file would lose the WAL's writes
+        raise RuntimeError(f"{wal} is still there after a checkpoint: another process has {build}")
     target = settings.warehouse_path
     target.parent.mkdir(parents=True, exist_ok=True)
     for leftover in target.parent.glob(f".{target.name}.publish-*"):
-        leftover.unlink()  # a copy that a killed run left half-written; we hold the writer lock
-    tmp = target.with_name(f".{target.name}.publish-{os.getpid()}")
-    try:
-        shutil.copyfile(build, tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+        leftover.unlink()  # a copy that an older version's killed run left; we hold the lock
+    with open(build, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(build, target)
     _fsync_directory(target.parent)
     return PublishResult(target, target.stat().st_size, time.monotonic() - started)
 
