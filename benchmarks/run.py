@@ -5,6 +5,7 @@
     uv run python benchmarks/run.py L               # L (100M events; ~2 GB of Parquet)
     uv run python benchmarks/run.py M --write-golden  # keep M's published warehouse as golden
     uv run python benchmarks/run.py S M --engine spark  # also on local Spark, beside DuckDB
+    uv run python benchmarks/run.py --long-haul     # the long haul (tests/long_haul.py) at M
 
 For each preset and shape (orchestration/synthetic/scale_export.py), on the same files, in one run:
 - landing: rows/s of the `raw_export` step, next to DuckDB's own bulk read of the same files
@@ -59,6 +60,7 @@ DATA = ROOT / "benchmarks" / "data"
 SAMPLE_EXPORT = ROOT / "seeds" / "sample_export"
 GOLDEN = ROOT / "benchmarks" / "golden"
 WRITE_GOLDEN = "--write-golden" in sys.argv
+LONG_HAUL = "--long-haul" in sys.argv
 ON_SPARK = (
     sys.argv[sys.argv.index("--engine") + 1 :][:1] == ["spark"] if "--engine" in sys.argv else False
 )
@@ -98,7 +100,66 @@ class Figures:
     profile: dict = field(default_factory=dict)
 
 
+def long_haul(runs: list[str]) -> int:
+    """The long haul of tests/long_haul.py on each export: its transfers one run each, from an
+    S3-compatible server on 127.0.0.1 through the fault-injecting proxy, with kills; then one
+    clean build of the same transfers, and whether every table is equal."""
+    from moto.server import ThreadedMotoServer
+
+    sys.path.insert(0, str(ROOT))
+    from tests.helpers import free_port, table_checksums
+    from tests.long_haul import run_long_haul, s3_env
+
+    hauls = []
+    for run in runs:
+        name, _, shape = run.partition(":")
+        generated = generated_export(name, shape or "default")
+        work = DATA / f"{name}-{shape or 'default'}" / "long-haul"
+        shutil.rmtree(work, ignore_errors=True)
+        base = _env(work, generated)
+        port = free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        try:
+            endpoint = f"http://127.0.0.1:{port}"
+            print(f"\n=== long haul, preset {run} ===", flush=True)
+            warehouse, figures = run_long_haul(generated, work, endpoint, base, seed=20261202)
+            clean_path = work / "clean" / "stigg_warehouse.duckdb"
+            clean = timed_run(s3_env(base, endpoint, clean_path, work / "dagster_home"))
+        finally:
+            server.stop()
+        differ = sorted(
+            name
+            for name, (left, right) in _pairs(
+                table_checksums(warehouse), table_checksums(clean_path)
+            )
+            if left != right and name != "meta.landed_files"
+        )
+        hauls.append(
+            {
+                "preset": run,
+                "figures": figures.line(),
+                "haul_seconds": round(figures.seconds, 1),
+                "clean_build_seconds": round(clean.seconds, 1),
+                "tables_differing_from_the_clean_build": differ,
+            }
+        )
+        print(f"{figures.line()}; clean build {clean.seconds:.1f}s; differing tables: {differ}")
+    out = ROOT / "benchmarks" / "results-long-haul.json"
+    out.write_text(json.dumps({"date": datetime.now(UTC).isoformat(timespec="seconds"),
+                               "commit": _commit(), "machine": machine(), "hauls": hauls},
+                              indent=2))  # fmt: skip
+    print(f"\nWrote {out.relative_to(ROOT)}")
+    return 0
+
+
+def _pairs(left: dict, right: dict) -> list[tuple[str, tuple]]:
+    return [(name, (left.get(name), right.get(name))) for name in sorted(set(left) | set(right))]
+
+
 def main(runs: list[str]) -> int:
+    if LONG_HAUL:
+        return long_haul([r for r in runs if r != "sample"])
     results: list[Figures] = []
     sample_seconds = None
     for run in runs:
@@ -171,13 +232,19 @@ def sample_run() -> float:
     return timed_run(env).seconds
 
 
-def bench(name: str, shape: str) -> Figures:
+def generated_export(name: str, shape: str) -> Path:
+    """The preset's export, generated once and kept."""
     generated = DATA / f"{name}-{shape}" / "generated"
     if not (generated / ".complete").exists():
         shutil.rmtree(generated, ignore_errors=True)
         summary = generate_scale_export(generated, PRESETS[name], shape=SHAPES[shape])
         (generated / ".complete").write_text(json.dumps(asdict(summary)))
         print(f"generated {summary.rows:,} rows in {summary.files} files, {summary.seconds:.1f}s")
+    return generated
+
+
+def bench(name: str, shape: str) -> Figures:
+    generated = generated_export(name, shape)
     transfers = sorted({p.name for p in generated.glob("*/dt=*")})
     first, last = transfers[:-1], transfers[-1:]
 
@@ -593,8 +660,8 @@ def _parse(arguments: list[str]) -> list[str]:
         if arguments[at + 1 : at + 2] not in (["spark"], ["duckdb"]):
             raise SystemExit("--engine takes spark or duckdb (the default)")
         arguments = arguments[:at] + arguments[at + 2 :]
-    arguments = [a for a in arguments if a != "--write-golden"]
-    for argument in arguments or DEFAULT_RUNS:
+    arguments = [a for a in arguments if a not in ("--write-golden", "--long-haul")]
+    for argument in arguments or (["M:default"] if LONG_HAUL else DEFAULT_RUNS):
         if argument == "sample":
             runs.append(argument)
             continue

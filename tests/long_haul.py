@@ -1,0 +1,154 @@
+"""The long haul: an export's transfers arrive one by one in object storage, and each is landed by
+its own run, read through the fault-injecting proxy (tests/s3_fault_proxy.py). Now and then the
+store fails (mended by the retries, or once past them, so that one file fails and the next run
+lands it), and at random transfers a run is SIGKILLed while it lands, builds or publishes, then
+run again. One kill is of the CLI alone while dbt builds, and its run is restarted at once, while
+the orphaned dbt still holds the working copy.
+
+Used by tests/test_long_haul.py (the S preset) and benchmarks/run.py (`--long-haul`, M).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.helpers import S3_CREDENTIALS, WatchedRun, query, run_cli, upload_to_s3
+from tests.s3_fault_proxy import S3Fault, S3FaultProxy
+
+BUCKET, PREFIX = "stigg-long-haul", "acme/prod"
+# The retry policy, small so that a fault past it costs seconds: 3 attempts, a 2 s read timeout.
+RETRY = {"STIGG_S3_MAX_ATTEMPTS": "3", "STIGG_S3_READ_TIMEOUT_SECONDS": "2"}
+MENDED = ("503", "500", "reset", "truncate", "stall")
+KILL_POINTS = ("landing", "dbt", "publishing")
+
+
+@dataclass
+class HaulFigures:
+    transfers: int = 0
+    runs: int = 0  # every run started, killed ones included
+    kills: Counter = field(default_factory=Counter)
+    restarted: bool = False  # the run after the kill of the CLI alone while its dbt ran
+    restart_waited: bool = False  # ... found that dbt still running, and waited for it
+    faults: Counter = field(default_factory=Counter)  # injected, by kind
+    failed_files: list[str] = field(default_factory=list)  # past the retries, landed next run
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        return (
+            f"long haul: {self.transfers} transfers, {self.runs} runs, "
+            f"{sum(self.kills.values())} kills ({dict(sorted(self.kills.items()))}), "
+            f"one restarted at once after its CLI alone was killed during dbt"
+            f"{' (it waited for the orphaned dbt)' if self.restart_waited else ''}, "
+            f"{sum(self.faults.values())} S3 faults injected ({dict(sorted(self.faults.items()))}), "
+            f"{len(self.failed_files)} file failed past the retries and landed by the next run; "
+            f"{self.seconds:.0f}s"
+        )
+
+
+def s3_env(base: dict[str, str], endpoint: str, warehouse: Path, dagster_home: Path) -> dict:
+    return dict(
+        base,
+        **S3_CREDENTIALS,
+        **RETRY,
+        AWS_ENDPOINT_URL=endpoint,
+        STIGG_EXPORT_URI=f"s3://{BUCKET}/{PREFIX}",
+        STIGG_WAREHOUSE_PATH=str(warehouse),
+        DAGSTER_HOME=str(dagster_home),
+    )
+
+
+def _landed(warehouse: Path) -> int:
+    if not warehouse.exists():
+        return 0
+    sql = "SELECT count(*) FROM meta.landed_files WHERE status = 'landed'"
+    return query(warehouse, sql)[0][0]
+
+
+def _mended_faults(rng: random.Random, full: Path, day: str) -> list[S3Fault]:
+    """One or two faults on this transfer's files (or a listing) that the retries mend."""
+    models = sorted({p.parent.parent.name for p in full.glob(f"*/{day}/*")})
+    faults = []
+    for kind in rng.sample(MENDED, rng.choice((1, 2))):
+        model = rng.choice(models)
+        if kind == "truncate":
+            faults.append(S3Fault("truncate", "GET", f"{PREFIX.replace('/', '%2F')}%2F{model}"))
+        else:
+            faults.append(S3Fault(kind, "GET", f"/{model}/{day.replace('=', '%3D')}/", seconds=3))
+    return faults
+
+
+def run_long_haul(
+    full: Path, work: Path, s3_server: str, base_env: dict[str, str], *, seed: int, kills: int = 6
+) -> tuple[Path, HaulFigures]:
+    """Land `full`'s transfers one run each, with the faults and kills above; the warehouse and
+    the figures. Every run but the killed ones and the one past the retries must exit 0."""
+    started = time.monotonic()
+    rng = random.Random(seed)
+    days = sorted({p.parent.name for p in full.rglob("dt=*/*")})
+    middle = list(range(1, len(days) - 1))  # the first and the last transfer land plainly
+    kill_at = dict(zip(sorted(rng.sample(middle, kills)), KILL_POINTS * kills, strict=False))
+    calm = [i for i in middle if i not in kill_at]
+    past_retries_at = rng.choice(calm)
+    faulty_at = set(rng.sample([i for i in calm if i != past_retries_at], len(days) // 4))
+
+    warehouse = work / "haul" / "stigg_warehouse.duckdb"
+    figures = HaulFigures(transfers=len(days))
+    files_so_far = 0
+    pending: list[str] = []  # kills still to place
+
+    def env_for(proxy: S3FaultProxy) -> dict:
+        return s3_env(base_env, proxy.url, warehouse, work / "haul_home")
+
+    for i, day in enumerate(days):
+        arriving = sorted(full.glob(f"*/{day}/*"))
+        upload_to_s3(s3_server, BUCKET, PREFIX, full, arriving)
+        files_so_far += len(arriving)
+        restart_pending = False
+        if i in kill_at:
+            pending.append(kill_at[i])
+        if pending and i < len(days) - 1:
+            point = pending[0]
+            published = _landed(warehouse)
+            with S3FaultProxy(s3_server) as proxy:
+                run = WatchedRun(env_for(proxy))
+                figures.runs += 1
+                killed = run.wait_for_phase(point)
+                if killed and point != "publishing":
+                    time.sleep(rng.uniform(0, 0.3 if point == "landing" else 6.0))
+                whole_group = not (point == "dbt" and not figures.restarted)
+                if killed and run.process.poll() is None:
+                    phase = run.phase  # where it really was when the signal went
+                    run.kill(whole_group=whole_group)
+                    figures.kills[phase] += 1
+                    pending.pop(0)
+                    restart_pending = not whole_group
+                else:  # the run ended first: the kill is tried again at the next transfer
+                    assert run.process.wait() == 0, "".join(run.lines)[-3000:]
+                # Readable, and still the state published before (or this run's, if it got there).
+                assert _landed(warehouse) in (published, files_so_far)
+        faults = _mended_faults(rng, full, day) if i in faulty_at else []
+        if i == past_retries_at:
+            blamed = sorted(full.glob(f"*/{day}/*"))[0].relative_to(full).as_posix()
+            faults = [S3Fault("500", "GET", "/" + blamed.replace("=", "%3D"))] * 200
+        with S3FaultProxy(s3_server, faults=list(faults)) as proxy:
+            result = run_cli(["run"], env_for(proxy))
+            figures.runs += 1
+            for kind, count in proxy.served.items():
+                figures.faults[kind] += count
+            output = result.stdout + result.stderr
+            if i == past_retries_at:
+                assert result.returncode == 1, output[-3000:]
+                assert f"FAILED FILE {blamed}" in output, output[-3000:]
+                figures.failed_files.append(blamed)
+            else:
+                assert result.returncode == 0, output[-3000:]
+                assert proxy.faults == [], f"faults not injected: {proxy.faults}"
+            if restart_pending:
+                figures.restarted = True
+                figures.restart_waited = "Waiting for" in output
+    figures.seconds = time.monotonic() - started
+    return warehouse, figures
