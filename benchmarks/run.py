@@ -104,10 +104,8 @@ def long_haul(runs: list[str]) -> int:
     """The long haul of tests/long_haul.py on each export: its transfers one run each, from an
     S3-compatible server on 127.0.0.1 through the fault-injecting proxy, with kills; then one
     clean build of the same transfers, and whether every table is equal."""
-    from moto.server import ThreadedMotoServer
-
     sys.path.insert(0, str(ROOT))
-    from tests.helpers import free_port, table_checksums
+    from tests.helpers import moto_server, table_checksums
     from tests.long_haul import run_long_haul, s3_env
 
     hauls = []
@@ -117,17 +115,11 @@ def long_haul(runs: list[str]) -> int:
         work = DATA / f"{name}-{shape or 'default'}" / "long-haul"
         shutil.rmtree(work, ignore_errors=True)
         base = _env(work, generated)
-        port = free_port()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        try:
-            endpoint = f"http://127.0.0.1:{port}"
+        with moto_server() as endpoint:
             print(f"\n=== long haul, preset {run} ===", flush=True)
             warehouse, figures = run_long_haul(generated, work, endpoint, base, seed=20261202)
             clean_path = work / "clean" / "stigg_warehouse.duckdb"
             clean = timed_run(s3_env(base, endpoint, clean_path, work / "dagster_home"))
-        finally:
-            server.stop()
         differ = sorted(
             name
             for name, (left, right) in _pairs(

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
-from tests.helpers import clean_env, free_port, run_cli
+from tests.helpers import clean_env, moto_server, run_cli
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,16 +37,9 @@ def pipeline_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def s3_server() -> Iterator[str]:
-    """A real S3-compatible server (moto) on 127.0.0.1; yields its endpoint URL."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    """A real S3-compatible server (moto) on 127.0.0.1, empty; yields its endpoint URL."""
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

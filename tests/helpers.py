@@ -258,6 +258,27 @@ class WatchedRun:
         self.process.wait()
 
 
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """A real S3-compatible server (moto) on 127.0.0.1, empty; its endpoint URL. Moto keeps its
+    buckets in this process, so each server starts by emptying them (its reset endpoint): a test
+    never reads another test's objects."""
+    import urllib.request
+
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset, timeout=10).close()
+        yield url
+    finally:
+        server.stop()
+
+
 # The test S3 server's credentials (moto accepts any): the environment a run reads them from.
 S3_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "stigg-test-key",
