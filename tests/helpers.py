@@ -26,6 +26,8 @@ SAMPLE_EXPORT = PROJECT_ROOT / "seeds" / "sample_export"
 SCREENSHOTS = Path(
     os.environ.get("STIGG_SCREENSHOT_DIR", PROJECT_ROOT / "artifacts" / "screenshots")
 )
+# Where the fault tests keep the line of figures they print (RELIABILITY.md quotes them).
+FIGURES = Path(os.environ.get("STIGG_FIGURES_DIR", PROJECT_ROOT / "artifacts" / "figures"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]  # fmt: skip
 
 # The analytics models (dbt_project/models/analytics/), besides the report.
@@ -250,6 +252,18 @@ class WatchedRun:
             time.sleep(0.01)
         return self.phase == phase
 
+    def kill_during(self, phase: str, delay: float, whole_group: bool) -> str | None:
+        """SIGKILL the run `delay` seconds into `phase`; the step it was in when the signal went,
+        or None if the run ended first."""
+        if not self.wait_for_phase(phase):
+            return None
+        time.sleep(delay)
+        if self.process.poll() is not None:
+            return None
+        killed_in = self.phase
+        self.kill(whole_group)
+        return killed_in
+
     def kill(self, whole_group: bool) -> None:
         if whole_group:  # the machine dies: the CLI and its dbt subprocess
             os.killpg(self.process.pid, signal.SIGKILL)
@@ -306,3 +320,10 @@ def upload_to_s3(
     for path in files if files is not None else sorted(root.rglob("*")):
         if path.is_file():
             s3.upload_file(str(path), bucket, f"{prefix}/{path.relative_to(root).as_posix()}")
+
+
+def report_figures(test: str, line: str) -> None:
+    """Print a test's figures and keep them in FIGURES/<test>.txt, for RELIABILITY.md."""
+    print(f"\n{line}")
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    (FIGURES / f"{test}.txt").write_text(line + "\n")

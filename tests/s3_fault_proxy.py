@@ -23,9 +23,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from tests.loopback import LoopbackHttp
+
+# The retry policy for runs through the proxy, small so that a fault past it costs seconds:
+# 3 attempts, a 2 s read timeout (the defaults are in orchestration/settings.py).
+TEST_RETRY_POLICY = {"STIGG_S3_MAX_ATTEMPTS": "3", "STIGG_S3_READ_TIMEOUT_SECONDS": "2"}
+
+
+def in_request(key: str) -> str:
+    """A key (or a part of one) as it appears in a request's path and query: URL-encoded, so
+    `dt=...` is `dt%3D...` and a listing's `prefix=a/b` is `prefix=a%2Fb`."""
+    return quote(key, safe="")
+
 
 _ERRORS = {
     "503": (503, "SlowDown", "Please reduce your request rate."),

@@ -63,8 +63,15 @@ def _dbt_is_building(warehouse: Path) -> bool:
     return False
 
 
-def _run_filling_at(env: dict, disk: Path, trigger: Callable[[], bool], leave: int) -> tuple:
-    """A run, and the disk filled the moment `trigger()` holds; (result code, output)."""
+def _run_filling_at(
+    env: dict,
+    disk: Path,
+    trigger: Callable[[], bool],
+    leave: int,
+    on_filled: Callable[[], None] = lambda: None,
+) -> tuple:
+    """A run, and the disk filled the moment `trigger()` holds (then `on_filled()`); (result
+    code, output)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", "run"], env=env, cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -74,6 +81,7 @@ def _run_filling_at(env: dict, disk: Path, trigger: Callable[[], bool], leave: i
     while process.poll() is None and time.monotonic() < deadline:
         if not filled and trigger():
             _fill(disk, leave)
+            on_filled()
             filled = True
         time.sleep(0.01)
     output = process.communicate(timeout=600)[0]
@@ -143,7 +151,13 @@ def test_a_full_disk_changes_nothing_readers_see_and_publishing_needs_no_room(
     # Publishing is a checkpoint and a rename, and writes no copy: a disk left with 2 MB as dbt
     # ends (room for the build's bookkeeping, far from the warehouse's size) does not stop it.
     assert warehouse.stat().st_size > 4 * 1024 * 1024
-    code, output = _run_filling_at(env, small_disk, dbt_finished, 2 * 1024 * 1024)
+    unpublished = warehouse.stat().st_ino
+    published_when_full: list[bool] = []
+    code, output = _run_filling_at(
+        env, small_disk, dbt_finished, 2 * 1024 * 1024,
+        on_filled=lambda: published_when_full.append(warehouse.stat().st_ino != unpublished),
+    )  # fmt: skip
+    assert published_when_full == [False]  # the disk was full before the rename
     assert code == 0, output[-3000:]
     assert "The disk is full" not in output
     assert not build.exists()  # renamed into place

@@ -6,16 +6,25 @@ and after a final run every table must equal that of a clean single run.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import signal
 import time
 from collections import Counter
 from pathlib import Path
 
+import psutil
 import pytest
 
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
-from tests.helpers import WatchedRun, copy_new_files, copy_transfers, run_cli, table_checksums
+from tests.helpers import (
+    WatchedRun,
+    copy_new_files,
+    copy_transfers,
+    report_figures,
+    run_cli,
+    table_checksums,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -23,11 +32,28 @@ KILLS = 20
 SEED = 20261121
 
 
-def _kill_while_publishing(run: WatchedRun) -> bool:
-    """Kill the machine the moment the publishing step starts (its checkpoint and rename take
-    milliseconds, so the kill lands before, during or just after the rename); False if the run
-    ended first."""
-    if not run.wait_for_phase("publishing"):
+def _dbt_is_running(pid: int) -> bool:
+    children = psutil.Process(pid).children(recursive=True)
+    return any("dbt" in " ".join(child.cmdline()) for child in children if child.is_running())
+
+
+def _kill_around_the_rename(run: WatchedRun, warehouse: Path, after: bool) -> bool:
+    """Kill the machine while the run publishes. Before the rename (`after` False): the moment
+    its dbt has exited, the working copy built and the rename still to come. After it: the moment
+    the published file is replaced, before the run has finished. False if the run ended first."""
+    published = warehouse.stat().st_ino
+    dbt_seen = False
+    while run.process.poll() is None:
+        with contextlib.suppress(psutil.Error):  # a process that ended while it was looked at
+            if after and warehouse.stat().st_ino != published:
+                break
+            if not after:
+                running = _dbt_is_running(run.process.pid)
+                if dbt_seen and not running:
+                    break
+                dbt_seen = dbt_seen or running
+        time.sleep(0.005)
+    else:
         return False
     run.kill(whole_group=True)
     return run.process.returncode == -signal.SIGKILL
@@ -57,6 +83,7 @@ def test_twenty_kills_never_change_the_published_state_and_the_last_run_equals_a
     rng = random.Random(SEED)
     plan = ["landing", "dbt", "publishing"] * KILLS
     kills: Counter[str] = Counter()
+    around_the_rename: Counter[str] = Counter()
     completed_runs = 0
     attempts = 0
     state = published_states[0]
@@ -68,15 +95,19 @@ def test_twenty_kills_never_change_the_published_state_and_the_last_run_equals_a
         # run at all), so the next kills land in full refreshes, which rebuild from scratch.
         run = WatchedRun(pipeline_env, *(["--full-refresh"] if state == clean else []))
         if target == "publishing":
-            killed = _kill_while_publishing(run)
-        elif run.wait_for_phase(target):
-            time.sleep(rng.uniform(0, 0.3 if target == "landing" else 8.0))
-            killed = run.process.poll() is None
+            after = around_the_rename["before"] > around_the_rename["after"]
+            before_kill = state
+            killed = _kill_around_the_rename(run, warehouse, after)
             if killed:
-                target = run.phase  # where it really was when the signal went
-                run.kill(whole_group=rng.random() < 0.5)
+                around_the_rename["after" if after else "before"] += 1
+                # Before the rename nothing readers see has changed; after it, they see this
+                # run's build, which is the complete export's.
+                assert table_checksums(warehouse) == (clean if after else before_kill)
         else:
-            killed = False
+            delay = rng.uniform(0, 0.3 if target == "landing" else 8.0)
+            killed_in = run.kill_during(target, delay, whole_group=rng.random() < 0.5)
+            killed = killed_in is not None
+            target = killed_in or target  # where it really was when the signal went
         if killed:
             kills[target] += 1
         else:
@@ -92,8 +123,11 @@ def test_twenty_kills_never_change_the_published_state_and_the_last_run_equals_a
     final = run_cli(["run"], pipeline_env)
     assert final.returncode == 0, final.stdout[-3000:]
     assert table_checksums(warehouse) == clean
-    print(
-        f"\nkill test: {sum(kills.values())} kills ({dict(kills)}), {completed_runs} runs "
-        f"completed between them, {attempts} attempts; every table equals a clean run; rows lost: 0"
-    )
     assert set(kills) == {"landing", "dbt", "publishing"}
+    assert around_the_rename["before"] > 0 and around_the_rename["after"] > 0
+    report_figures(
+        "kill",
+        f"kill test: {sum(kills.values())} kills ({dict(kills)}; while publishing, "
+        f"{dict(around_the_rename)} the rename), {completed_runs} runs "
+        f"completed between them, {attempts} attempts; every table equals a clean run; rows lost: 0",
+    )

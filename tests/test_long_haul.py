@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from orchestration.synthetic.scale_export import PRESETS, generate_scale_export
-from tests.helpers import query, run_cli, table_checksums
+from tests.helpers import query, report_figures, run_cli, table_checksums
 from tests.long_haul import run_long_haul, s3_env
 
 pytestmark = pytest.mark.slow
@@ -43,4 +43,4 @@ def test_thirty_transfers_with_kills_and_s3_faults_equal_one_clean_build(
         set(figures.kills) <= {"landing", "dbt", "publishing"} and sum(figures.kills.values()) >= 5
     )
     assert sum(figures.faults.values()) >= 8 and len(figures.failed_files) == 1
-    print(f"\n{figures.line()}; every table equals a clean build; rows lost: 0")
+    report_figures("long_haul", f"{figures.line()}; every table equals a clean build; rows lost: 0")

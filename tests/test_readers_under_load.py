@@ -22,7 +22,13 @@ import pytest
 
 from orchestration.settings import PROJECT_ROOT
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
-from tests.helpers import copy_new_files, copy_transfers, mounted_tmpfs, run_cli
+from tests.helpers import (
+    copy_new_files,
+    copy_transfers,
+    mounted_tmpfs,
+    report_figures,
+    run_cli,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -55,16 +61,17 @@ QUERIES = {
 
 # A reader connects, reads the state and every query on that one connection, closes, and again.
 READER = r"""
-import json, os, sys, duckdb
+import json, os, sys, time, duckdb
 warehouse, state_sql, queries, out, stop = sys.argv[1:3] + [json.loads(sys.argv[3])] + sys.argv[4:]
 os.nice(10)  # analysts' queries share the machine's 2 cores with the runs
 with open(out, "w") as results:
     while not os.path.exists(stop):
         try:
+            opened = time.time()
             with duckdb.connect(warehouse, read_only=True) as con:
                 state = con.execute(state_sql).fetchone()[0]
                 answers = {name: con.execute(sql).fetchall() for name, sql in queries.items()}
-            line = {"state": state, "answers": answers}
+            line = {"state": state, "answers": answers, "opened": opened, "closed": time.time()}
         except Exception as exc:
             line = {"error": f"{type(exc).__name__}: {exc}"}
         results.write(json.dumps(line, default=str) + "\n")
@@ -97,11 +104,16 @@ def test_readers_under_load_never_error_see_one_published_state_and_keep_disk_us
         expected = dict([_answers(warehouse)])
 
         high_water = [shutil.disk_usage(disk).used]
+        renamed_at: list[float] = []  # when the published file was replaced
         sampling = threading.Event()
 
         def sample() -> None:
+            inode = warehouse.stat().st_ino
             while not sampling.is_set():
                 high_water.append(shutil.disk_usage(disk).used)
+                if warehouse.stat().st_ino != inode:
+                    inode = warehouse.stat().st_ino
+                    renamed_at.append(time.time())
                 time.sleep(0.01)
 
         stop = tmp_path / "stop"
@@ -132,24 +144,37 @@ def test_readers_under_load_never_error_see_one_published_state_and_keep_disk_us
             assert not copy_new_files(full, export)
         finally:
             stop.touch()
-            for reader in readers:
-                reader.wait(timeout=300)
+            exit_codes = [reader.wait(timeout=300) for reader in readers]
             sampling.set()
             sampler.join()
         size = warehouse.stat().st_size
 
+    assert exit_codes == [0] * READERS
     lines = [json.loads(line) for out in outputs for line in out.read_text().splitlines()]
     assert [line["error"] for line in lines if "error" in line] == []
     seen = {line["state"] for line in lines}
     assert seen <= set(expected)
     assert len(seen) >= 2  # the readers read while the warehouse moved on
+    # Readers had the old file open while it was replaced, and read it to the end.
+    assert len(renamed_at) == len(run_seconds)
+    spanning = [
+        line
+        for line in lines
+        # (the sampler sees a rename up to one poll late: 50 ms of margin before it)
+        if any(
+            line["opened"] < renamed - 0.05 and renamed < line["closed"] for renamed in renamed_at
+        )
+    ]
+    assert spanning
     for line in lines:  # one connection, one published state: never a mix of two
         assert line["answers"] == expected[line["state"]], f"state {line['state']}"
     peak = max(high_water)
-    print(
-        f"\nreaders under load: {len(lines)} reads ({len(lines) * len(QUERIES)} queries) by "
-        f"{READERS} readers over {len(run_seconds)} publishing runs; longest run "
-        f"{max(run_seconds):.1f}s, longest publish {max(publish_seconds):.1f}s; disk high-water "
-        f"{peak / 1e6:.1f} MB = {peak / size:.2f}x the warehouse ({size / 1e6:.1f} MB)"
-    )
     assert peak < 3 * size
+    report_figures(
+        "readers_under_load",
+        f"readers under load: {len(lines)} reads ({len(lines) * len(QUERIES)} queries; "
+        f"{len(spanning)} open across a rename) by {READERS} readers over {len(run_seconds)} "
+        f"publishing runs; longest run "
+        f"{max(run_seconds):.1f}s, longest publish {max(publish_seconds):.1f}s; disk high-water "
+        f"{peak / 1e6:.1f} MB = {peak / size:.2f}x the warehouse ({size / 1e6:.1f} MB)",
+    )

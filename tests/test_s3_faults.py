@@ -13,15 +13,13 @@ import pytest
 
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
 from tests.helpers import S3_CREDENTIALS, query, run_cli, table_checksums, upload_to_s3
-from tests.s3_fault_proxy import S3Fault, S3FaultProxy
+from tests.s3_fault_proxy import TEST_RETRY_POLICY, S3Fault, S3FaultProxy, in_request
 
 pytestmark = pytest.mark.slow
 
 BUCKET, PREFIX = "stigg-exports", "acme/prod"
-# The retry policy, small for the tests: 3 attempts, a 2 s read timeout. (Keys come URL-encoded
-# in request paths: dt=... is dt%3D...)
-RETRY = {"STIGG_S3_MAX_ATTEMPTS": "3", "STIGG_S3_READ_TIMEOUT_SECONDS": "2"}
-# Faults that the retries mend, each injected once (RELIABILITY.md counts them).
+# Faults that the retries mend, each injected once (RELIABILITY.md counts them). Keys come
+# URL-encoded in request paths: dt=... is dt%3D... (s3_fault_proxy.in_request).
 MENDED_FAULTS = (
     *[S3Fault("503", "GET", "/customers/dt%3D")] * 2,
     *[S3Fault("500", "GET", "/subscriptions/dt%3D")] * 2,
@@ -41,7 +39,7 @@ def s3_export(tmp_path: Path, s3_server: str) -> Path:
 
 def _env(pipeline_env: dict, tmp_path: Path, name: str, endpoint: str) -> dict:
     return dict(
-        pipeline_env, **S3_CREDENTIALS, **RETRY,
+        pipeline_env, **S3_CREDENTIALS, **TEST_RETRY_POLICY,
         AWS_ENDPOINT_URL=endpoint, STIGG_EXPORT_URI=f"s3://{BUCKET}/{PREFIX}",
         STIGG_WAREHOUSE_PATH=str(tmp_path / name / "stigg_warehouse.duckdb"),
         DAGSTER_HOME=str(tmp_path / f"{name}_home"),
@@ -73,7 +71,7 @@ def test_faults_past_the_retries_fail_one_file_or_one_listing_and_the_next_run_c
     blamed = sorted(p.relative_to(s3_export).as_posix() for p in s3_export.glob("coupons/*/*"))[-1]
 
     faults = [
-        *[S3Fault("500", "GET", "/" + blamed.replace("=", "%3D"))]
+        *[S3Fault("500", "GET", "/" + in_request(blamed).replace("%2F", "/"))]
         * 200,  # every read of one file, past the retries
         *[S3Fault("503", "GET", "prefix=acme%2Fprod%2Fsubscriptions")] * 200,  # one listing
     ]

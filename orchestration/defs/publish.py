@@ -14,8 +14,8 @@ from orchestration.runtime import disk_space
     kinds=ENGINE_KINDS,
     deps=[*stigg_dbt_models.keys, *RAW_ASSET_KEYS],
     description=(
-        "The published warehouse. DuckDB: the file at STIGG_WAREHOUSE_PATH, a checkpointed copy "
-        "of the run's working copy, renamed into place once every build of the run has "
+        "The published warehouse. DuckDB: the file at STIGG_WAREHOUSE_PATH: the run's working "
+        "copy, checkpointed and renamed into place once every build of the run has "
         "succeeded. Spark: the views of staging, stigg, rejects, analytics and meta, switched "
         "to the build slot the run built. A run with nothing new skips dbt, and Dagster skips "
         "publishing with it."

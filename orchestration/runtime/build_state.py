@@ -2,7 +2,7 @@
 
 A build's input is the dbt project's files and the export files the manifest has recorded. After
 dbt succeeds, the run stores the fingerprint of that input in the working copy (`meta.build_state`);
-publishing copies it along. The rule, used by the CLI before it starts a run and by the dbt asset
+publishing renames the working copy, so the published file holds it. The rule, used by the CLI before it starts a run and by the dbt asset
 after landing (`is_published_build`):
 
     a warehouse file has nothing to build when the fingerprint of its input equals the one it

@@ -340,6 +340,8 @@ def prepare_build_copy(
             stale.unlink(missing_ok=True)
     if from_scratch:
         return build
+    for leftover in build.parent.glob(f"{build.name}.tmp-*"):
+        leftover.unlink()  # a copy that a killed run left half-written; we hold the writer lock
     if not build.exists() and settings.warehouse_path.exists():
         tmp = build.with_name(build.name + f".tmp-{os.getpid()}")
         try:
@@ -391,7 +393,9 @@ def publish(settings: Settings) -> PublishResult:
         con.execute("CHECKPOINT")
     wal = build.with_name(build.name + ".wal")
     if wal.exists():  # renamed without its WAL, the file would lose the WAL's writes
-        raise RuntimeError(f"{wal} is still there after a checkpoint: another process has {build}")
+        raise RuntimeError(
+            f"{wal} is still there after a checkpoint: a connection to {build} is still open"
+        )
     target = settings.warehouse_path
     target.parent.mkdir(parents=True, exist_ok=True)
     for leftover in target.parent.glob(f".{target.name}.publish-*"):
