@@ -120,12 +120,11 @@ def long_haul(runs: list[str]) -> int:
             warehouse, figures = run_long_haul(generated, work, endpoint, base, seed=20261202)
             clean_path = work / "clean" / "stigg_warehouse.duckdb"
             clean = timed_run(s3_env(base, endpoint, clean_path, work / "dagster_home"))
+        haul, clean_build = table_checksums(warehouse), table_checksums(clean_path)
         differ = sorted(
             name
-            for name, (left, right) in _pairs(
-                table_checksums(warehouse), table_checksums(clean_path)
-            )
-            if left != right and name != "meta.landed_files"
+            for name in set(haul) | set(clean_build)
+            if haul.get(name) != clean_build.get(name) and name != "meta.landed_files"
         )
         hauls.append(
             {
@@ -137,16 +136,16 @@ def long_haul(runs: list[str]) -> int:
             }
         )
         print(f"{figures.line()}; clean build {clean.seconds:.1f}s; differing tables: {differ}")
-    out = ROOT / "benchmarks" / "results-long-haul.json"
-    out.write_text(json.dumps({"date": datetime.now(UTC).isoformat(timespec="seconds"),
-                               "commit": _commit(), "machine": machine(), "hauls": hauls},
-                              indent=2))  # fmt: skip
-    print(f"\nWrote {out.relative_to(ROOT)}")
+    print(f"\nWrote {write_results('results-long-haul.json', hauls=hauls)}")
     return 0
 
 
-def _pairs(left: dict, right: dict) -> list[tuple[str, tuple]]:
-    return [(name, (left.get(name), right.get(name))) for name in sorted(set(left) | set(right))]
+def write_results(name: str, **figures: object) -> str:
+    """benchmarks/<name>: the figures, with the date, the commit and the machine they are of."""
+    out = ROOT / "benchmarks" / name
+    stamp = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "commit": _commit()}
+    out.write_text(json.dumps({**stamp, "machine": machine(), **figures}, indent=2))
+    return str(out.relative_to(ROOT))
 
 
 def main(runs: list[str]) -> int:
@@ -168,35 +167,17 @@ def main(runs: list[str]) -> int:
     if spark_results:
         print()
         print(render_spark(spark_results))
-        (ROOT / "benchmarks" / "results-spark.json").write_text(
-            json.dumps(
-                {
-                    "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "commit": _commit(),
-                    "machine": machine(),
-                    "results": spark_results,
-                },
-                indent=2,
-            )
-        )
+        write_results("results-spark.json", results=spark_results)
     for figures in results:
         print()
         print(render_profile(figures))
-    out = ROOT / "benchmarks" / "results.json"
-    out.write_text(
-        json.dumps(
-            {
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "commit": _commit(),
-                "machine": machine(),
-                "memory_limit": os.environ.get("STIGG_DUCKDB_MEMORY_LIMIT", "default"),
-                "sample_run_seconds": sample_seconds,
-                "results": [asdict(r) for r in results],
-            },
-            indent=2,
-        )
+    written = write_results(
+        "results.json",
+        memory_limit=os.environ.get("STIGG_DUCKDB_MEMORY_LIMIT", "default"),
+        sample_run_seconds=sample_seconds,
+        results=[asdict(r) for r in results],
     )
-    print(f"\nWrote {out.relative_to(ROOT)}")
+    print(f"\nWrote {written}")
     return 0
 
 

@@ -250,6 +250,11 @@ class Settings:
         return self.warehouse_path.with_name(self.warehouse_path.name + ".build")
 
     @property
+    def build_wal_path(self) -> Path:
+        """The working copy's write-ahead log (DuckDB's `<file>.wal`), part of the working copy."""
+        return self.build_path.with_name(self.build_path.name + ".wal")
+
+    @property
     def api_export_dir(self) -> Path:
         """Where API pulls write their files, in the export's own layout, beside the warehouse
         (runtime/sources/api/pull.py); landing lands them as it lands an export."""

@@ -206,6 +206,9 @@ def debian_chromium() -> str:
     return found
 
 
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+
+
 @contextlib.contextmanager
 def mounted_tmpfs(mount_point: Path, size_mb: int) -> Iterator[Path]:
     """A file system of its own (root only), so that the test sets its size and its `used`

@@ -16,8 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.helpers import S3_CREDENTIALS, WatchedRun, query, run_cli, upload_to_s3
-from tests.s3_fault_proxy import TEST_RETRY_POLICY, S3Fault, S3FaultProxy, in_request
+from tests.helpers import WatchedRun, query, run_cli, upload_to_s3
+from tests.s3_fault_proxy import S3Fault, S3FaultProxy, in_request, s3_run_env
 
 BUCKET, PREFIX = "stigg-long-haul", "acme/prod"
 MENDED = ("503", "500", "reset", "truncate", "stall")
@@ -48,15 +48,7 @@ class HaulFigures:
 
 
 def s3_env(base: dict[str, str], endpoint: str, warehouse: Path, dagster_home: Path) -> dict:
-    return dict(
-        base,
-        **S3_CREDENTIALS,
-        **TEST_RETRY_POLICY,
-        AWS_ENDPOINT_URL=endpoint,
-        STIGG_EXPORT_URI=f"s3://{BUCKET}/{PREFIX}",
-        STIGG_WAREHOUSE_PATH=str(warehouse),
-        DAGSTER_HOME=str(dagster_home),
-    )
+    return s3_run_env(base, endpoint, f"s3://{BUCKET}/{PREFIX}", warehouse, dagster_home)
 
 
 def _landed(warehouse: Path) -> int:

@@ -22,14 +22,32 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from tests.helpers import S3_CREDENTIALS
 from tests.loopback import LoopbackHttp
 
 # The retry policy for runs through the proxy, small so that a fault past it costs seconds:
 # 3 attempts, a 2 s read timeout (the defaults are in orchestration/settings.py).
 TEST_RETRY_POLICY = {"STIGG_S3_MAX_ATTEMPTS": "3", "STIGG_S3_READ_TIMEOUT_SECONDS": "2"}
+
+
+def s3_run_env(
+    base: dict[str, str], endpoint: str, export_uri: str, warehouse: Path, dagster_home: Path
+) -> dict[str, str]:
+    """The environment of a run that reads `export_uri` from `endpoint` (the proxy, or the server
+    itself) with the test credentials and TEST_RETRY_POLICY."""
+    return dict(
+        base,
+        **S3_CREDENTIALS,
+        **TEST_RETRY_POLICY,
+        AWS_ENDPOINT_URL=endpoint,
+        STIGG_EXPORT_URI=export_uri,
+        STIGG_WAREHOUSE_PATH=str(warehouse),
+        DAGSTER_HOME=str(dagster_home),
+    )
 
 
 def in_request(key: str) -> str:

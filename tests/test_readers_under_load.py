@@ -8,7 +8,6 @@ tmpfs of its own, so its `used` counts the files that readers still hold open.""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -26,14 +25,12 @@ from tests.helpers import (
     copy_new_files,
     copy_transfers,
     mounted_tmpfs,
+    needs_root,
     report_figures,
     run_cli,
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root"),
-]
+pytestmark = [pytest.mark.slow, needs_root]
 READERS = 3
 TRANSFERS = 4
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
-from tests.helpers import S3_CREDENTIALS, query, run_cli, table_checksums, upload_to_s3
-from tests.s3_fault_proxy import TEST_RETRY_POLICY, S3Fault, S3FaultProxy, in_request
+from tests.helpers import query, run_cli, table_checksums, upload_to_s3
+from tests.s3_fault_proxy import S3Fault, S3FaultProxy, in_request, s3_run_env
 
 pytestmark = pytest.mark.slow
 
@@ -38,12 +38,10 @@ def s3_export(tmp_path: Path, s3_server: str) -> Path:
 
 
 def _env(pipeline_env: dict, tmp_path: Path, name: str, endpoint: str) -> dict:
-    return dict(
-        pipeline_env, **S3_CREDENTIALS, **TEST_RETRY_POLICY,
-        AWS_ENDPOINT_URL=endpoint, STIGG_EXPORT_URI=f"s3://{BUCKET}/{PREFIX}",
-        STIGG_WAREHOUSE_PATH=str(tmp_path / name / "stigg_warehouse.duckdb"),
-        DAGSTER_HOME=str(tmp_path / f"{name}_home"),
-    )  # fmt: skip
+    warehouse = tmp_path / name / "stigg_warehouse.duckdb"
+    return s3_run_env(
+        pipeline_env, endpoint, f"s3://{BUCKET}/{PREFIX}", warehouse, tmp_path / f"{name}_home"
+    )
 
 
 def test_faults_the_retries_mend_land_exactly_what_a_clean_run_lands(

@@ -1,9 +1,9 @@
 """Nothing new, nothing done: when a run has nothing to build, and what a build was made from.
 
 A build's input is the dbt project's files and the export files the manifest has recorded. After
-dbt succeeds, the run stores the fingerprint of that input in the working copy (`meta.build_state`);
-publishing renames the working copy, so the published file holds it. The rule, used by the CLI before it starts a run and by the dbt asset
-after landing (`is_published_build`):
+dbt succeeds, the run stores the fingerprint of that input in the working copy (`meta.build_state`),
+which publishing renames into place. The rule, used by the CLI before it starts a run and by the
+dbt asset after landing (`is_published_build`):
 
     a warehouse file has nothing to build when the fingerprint of its input equals the one it
     recorded, and the published warehouse recorded that same fingerprint.

@@ -70,7 +70,7 @@ class SpaceNeeded:
 def space_needed(settings: Settings, new_input_bytes: int = 0) -> SpaceNeeded:
     published = _size(settings.warehouse_path)
     build = settings.build_path
-    working = _size(build) + _size(build.with_name(build.name + ".wal"))
+    working = _size(build) + _size(settings.build_wal_path)
     new_data = NEW_DATA_FACTOR * new_input_bytes
     return SpaceNeeded(
         directory=settings.warehouse_path.parent,

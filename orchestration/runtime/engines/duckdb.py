@@ -336,12 +336,11 @@ def prepare_build_copy(
     build = settings.build_path
     build.parent.mkdir(parents=True, exist_ok=True)
     if from_scratch or from_published:
-        for stale in (build, build.with_name(build.name + ".wal")):
+        for stale in (build, settings.build_wal_path):
             stale.unlink(missing_ok=True)
+    _remove_half_written_copies(settings)
     if from_scratch:
         return build
-    for leftover in build.parent.glob(f"{build.name}.tmp-*"):
-        leftover.unlink()  # a copy that a killed run left half-written; we hold the writer lock
     if not build.exists() and settings.warehouse_path.exists():
         tmp = build.with_name(build.name + f".tmp-{os.getpid()}")
         try:
@@ -352,11 +351,23 @@ def prepare_build_copy(
     return build
 
 
+def _remove_half_written_copies(settings: Settings) -> None:
+    """The temporary copies that a killed run left: of the working copy (`<build>.tmp-<pid>`), and
+    of the publish copy that versions before publishing by rename wrote. The caller holds the
+    writer lock, so none of them is being written."""
+    build, target = settings.build_path, settings.warehouse_path
+    for leftover in [
+        *build.parent.glob(f"{build.name}.tmp-*"),
+        *target.parent.glob(f".{target.name}.publish-*"),
+    ]:
+        leftover.unlink()
+
+
 def discard_working_copy(settings: Settings) -> None:
     """Remove the working copy (and its WAL and spill folder): the next run starts again from
     the published warehouse. For a run that the disk stopped midway."""
     build = settings.build_path
-    for path in (build, build.with_name(build.name + ".wal")):
+    for path in (build, settings.build_wal_path):
         path.unlink(missing_ok=True)
     shutil.rmtree(build.with_name(build.name + ".tmp"), ignore_errors=True)
 
@@ -391,15 +402,13 @@ def publish(settings: Settings) -> PublishResult:
     build = settings.build_path
     with connect(build) as con:
         con.execute("CHECKPOINT")
-    wal = build.with_name(build.name + ".wal")
-    if wal.exists():  # renamed without its WAL, the file would lose the WAL's writes
+    if settings.build_wal_path.exists():  # renamed without its WAL, the file would lose writes
         raise RuntimeError(
-            f"{wal} is still there after a checkpoint: a connection to {build} is still open"
+            f"{settings.build_wal_path} is still there after a checkpoint: a connection to "
+            f"{build} is still open"
         )
     target = settings.warehouse_path
     target.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in target.parent.glob(f".{target.name}.publish-*"):
-        leftover.unlink()  # a copy that an older version's killed run left; we hold the lock
     with open(build, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(build, target)
