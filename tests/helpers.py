@@ -13,10 +13,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, dbt_executable
@@ -255,17 +256,34 @@ class WatchedRun:
             time.sleep(0.01)
         return self.phase == phase
 
-    def kill_during(self, phase: str, delay: float, whole_group: bool) -> str | None:
-        """SIGKILL the run `delay` seconds into `phase`; the step it was in when the signal went,
-        or None if the run ended first."""
+    def kill_during(
+        self,
+        phase: str,
+        delay: float,
+        whole_group: bool,
+        once: Callable[[], bool] = lambda: True,
+    ) -> str | None:
+        """SIGKILL the run `delay` seconds into `phase` (and after `once()` holds); the step it
+        was in when the signal went, or None if the run ended first."""
         if not self.wait_for_phase(phase):
             return None
+        while not once():
+            if self.process.poll() is not None:
+                return None
+            time.sleep(0.01)
         time.sleep(delay)
         if self.process.poll() is not None:
             return None
         killed_in = self.phase
         self.kill(whole_group)
         return killed_in
+
+    def has_dbt_running(self) -> bool:
+        """Whether the run's dbt subprocess has started (and still runs)."""
+        with contextlib.suppress(psutil.Error):
+            children = psutil.Process(self.process.pid).children(recursive=True)
+            return any("dbt" in " ".join(child.cmdline()) for child in children)
+        return False
 
     def kill(self, whole_group: bool) -> None:
         if whole_group:  # the machine dies: the CLI and its dbt subprocess
@@ -279,11 +297,13 @@ class WatchedRun:
 def moto_server() -> Iterator[str]:
     """A real S3-compatible server (moto) on 127.0.0.1, empty; its endpoint URL. Moto keeps its
     buckets in this process, so each server starts by emptying them (its reset endpoint): a test
-    never reads another test's objects."""
+    never reads another test's objects. Its request log (a line per request) is not printed."""
+    import logging
     import urllib.request
 
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -10,11 +10,15 @@ Used by tests/test_long_haul.py (the S preset) and benchmarks/run.py (`--long-ha
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
 
 from tests.helpers import WatchedRun, query, run_cli, upload_to_s3
 from tests.s3_fault_proxy import S3Fault, S3FaultProxy, in_request, s3_run_env
@@ -31,6 +35,7 @@ class HaulFigures:
     kills: Counter = field(default_factory=Counter)
     restarted: bool = False  # the run after the kill of the CLI alone while its dbt ran
     restart_waited: bool = False  # ... found that dbt still running, and waited for it
+    orphan_seconds: float = 0.0  # how long that dbt ran on beside the restarted run
     faults: Counter = field(default_factory=Counter)  # injected, by kind
     failed_files: list[str] = field(default_factory=list)  # past the retries, landed next run
     seconds: float = 0.0
@@ -39,8 +44,13 @@ class HaulFigures:
         return (
             f"long haul: {self.transfers} transfers, {self.runs} runs, "
             f"{sum(self.kills.values())} kills ({dict(sorted(self.kills.items()))}), "
-            f"one restarted at once after its CLI alone was killed during dbt"
-            f"{' (it waited for the orphaned dbt)' if self.restart_waited else ''}, "
+            f"one restarted at once after its CLI alone was killed during dbt ("
+            + (
+                f"it waited {self.orphan_seconds:.1f}s for the orphaned dbt"
+                if self.restart_waited
+                else "no dbt of it was left running"
+            )
+            + "), "
             f"{sum(self.faults.values())} S3 faults injected ({dict(sorted(self.faults.items()))}), "
             f"{len(self.failed_files)} file failed past the retries and landed by the next run; "
             f"{self.seconds:.0f}s"
@@ -56,6 +66,41 @@ def _landed(warehouse: Path) -> int:
         return 0
     sql = "SELECT count(*) FROM meta.landed_files WHERE status = 'landed'"
     return query(warehouse, sql)[0][0]
+
+
+def _left_running(session: int) -> list[psutil.Process]:
+    """The processes of a killed CLI's session that still run: the dbt it left building."""
+    found = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, OSError):
+            if os.getsid(process.pid) == session and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(process)
+    return found
+
+
+def _alive(processes: list[psutil.Process]) -> bool:
+    alive = False
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            alive |= process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    return alive
+
+
+def _restart_beside(orphans: list[psutil.Process], env: dict, figures: HaulFigures) -> tuple:
+    """The run restarted at once beside the dbt that its killed CLI left building: it must not
+    land while that dbt still runs (the working copy is still that dbt's). (exit code, output)"""
+    started = time.monotonic()
+    run = WatchedRun(env)
+    while run.process.poll() is None and run.phase == "starting" and _alive(orphans):
+        time.sleep(0.01)
+    figures.orphan_seconds = time.monotonic() - started
+    landed_beside_orphan = run.phase != "starting" and _alive(orphans)
+    code = run.process.wait()
+    output = "".join(run.lines)
+    assert not landed_beside_orphan, "the restart landed while the orphaned dbt still built"
+    figures.restarted = True
+    figures.restart_waited = "Waiting for" in output
+    return code, output
 
 
 def _mended_faults(rng: random.Random, full: Path, day: str) -> list[S3Fault]:
@@ -97,7 +142,7 @@ def run_long_haul(
         arriving = sorted(full.glob(f"*/{day}/*"))
         upload_to_s3(s3_server, BUCKET, PREFIX, full, arriving)
         files_so_far += len(arriving)
-        restart_pending = False
+        orphans: list[psutil.Process] | None = None  # what a CLI killed alone left running
         if i in kill_at:
             pending.append(kill_at[i])
         # A carried kill waits for a transfer without faults: a killed run that got past landing
@@ -108,14 +153,18 @@ def run_long_haul(
             with S3FaultProxy(s3_server) as proxy:
                 run = WatchedRun(env_for(proxy))
                 figures.runs += 1
-                # The kill of the CLI alone comes early in dbt, so that its dbt is left running.
+                # The kill of the CLI alone comes early in dbt, once dbt has started, so that
+                # its dbt is left running.
                 whole_group = not (point == "dbt" and not figures.restarted)
                 longest = {"landing": 0.3, "dbt": 6.0 if whole_group else 1.0}.get(point, 0.0)
-                phase = run.kill_during(point, rng.uniform(0, longest), whole_group)
+                once = (lambda: True) if whole_group else run.has_dbt_running
+                phase = run.kill_during(point, rng.uniform(0, longest), whole_group, once)
                 if phase is not None:
                     figures.kills[phase] += 1
                     pending.pop(0)
-                    restart_pending = not whole_group and phase == "dbt"
+                    if not whole_group:
+                        orphans = _left_running(run.process.pid)
+                        assert orphans, "the CLI was killed alone, but no dbt of it ran on"
                 else:  # the run ended first: the kill is tried again at the next transfer
                     assert run.process.wait() == 0, "".join(run.lines)[-3000:]
                 # Readable, and still the state published before (or this run's, if it got there).
@@ -125,20 +174,20 @@ def run_long_haul(
             blamed = sorted(full.glob(f"*/{day}/*"))[0].relative_to(full).as_posix()
             faults = [S3Fault("500", "GET", "/" + in_request(blamed).replace("%2F", "/"))] * 200
         with S3FaultProxy(s3_server, faults=list(faults)) as proxy:
-            result = run_cli(["run"], env_for(proxy))
+            if orphans is not None:
+                code, output = _restart_beside(orphans, env_for(proxy), figures)
+            else:
+                result = run_cli(["run"], env_for(proxy))
+                code, output = result.returncode, result.stdout + result.stderr
             figures.runs += 1
             for kind, count in proxy.served.items():
                 figures.faults[kind] += count
-            output = result.stdout + result.stderr
             if i == past_retries_at:
-                assert result.returncode == 1, output[-3000:]
+                assert code == 1, output[-3000:]
                 assert f"FAILED FILE {blamed}" in output, output[-3000:]
                 figures.failed_files.append(blamed)
             else:
-                assert result.returncode == 0, output[-3000:]
+                assert code == 0, output[-3000:]
                 assert proxy.faults == [], f"faults not injected: {proxy.faults}"
-            if restart_pending:
-                figures.restarted = True
-                figures.restart_waited = "Waiting for" in output
     figures.seconds = time.monotonic() - started
     return warehouse, figures

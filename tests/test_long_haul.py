@@ -43,4 +43,5 @@ def test_thirty_transfers_with_kills_and_s3_faults_equal_one_clean_build(
         set(figures.kills) <= {"landing", "dbt", "publishing"} and sum(figures.kills.values()) >= 5
     )
     assert sum(figures.faults.values()) >= 8 and len(figures.failed_files) == 1
+    assert figures.restarted
     report_figures("long_haul", f"{figures.line()}; every table equals a clean build; rows lost: 0")
