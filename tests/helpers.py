@@ -261,13 +261,13 @@ class WatchedRun:
         phase: str,
         delay: float,
         whole_group: bool,
-        once: Callable[[], bool] = lambda: True,
+        once: Callable[[], bool] | None = None,
     ) -> str | None:
-        """SIGKILL the run `delay` seconds into `phase` (and after `once()` holds); the step it
-        was in when the signal went, or None if the run ended first."""
+        """SIGKILL the run `delay` seconds into `phase` (counted from when `once()` holds, if
+        given); the step it was in when the signal went, or None if the run ended first."""
         if not self.wait_for_phase(phase):
             return None
-        while not once():
+        while once is not None and not once():
             if self.process.poll() is not None:
                 return None
             time.sleep(0.01)
@@ -279,10 +279,15 @@ class WatchedRun:
         return killed_in
 
     def has_dbt_running(self) -> bool:
-        """Whether the run's dbt subprocess has started (and still runs)."""
-        with contextlib.suppress(psutil.Error):
+        """Whether the run's dbt subprocess has started and still runs."""
+        try:
             children = psutil.Process(self.process.pid).children(recursive=True)
-            return any("dbt" in " ".join(child.cmdline()) for child in children)
+        except psutil.Error:
+            return False
+        for child in children:
+            with contextlib.suppress(psutil.Error):  # a child that ended while it was looked at
+                if child.is_running() and "dbt" in " ".join(child.cmdline()):
+                    return True
         return False
 
     def kill(self, whole_group: bool) -> None:
@@ -291,6 +296,19 @@ class WatchedRun:
         else:  # `kill -9 <pid>`: dbt, if running, is left to finish on its own
             os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait()
+
+
+def in_session(sid: int) -> list[int]:
+    """The pids of every process in session `sid` (zombies too)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getsid(int(entry.name)) == sid:
+                    found.append(int(entry.name))
+            except (ProcessLookupError, PermissionError):
+                continue
+    return found
 
 
 @contextlib.contextmanager

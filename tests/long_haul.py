@@ -11,7 +11,6 @@ Used by tests/test_long_haul.py (the S preset) and benchmarks/run.py (`--long-ha
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import time
 from collections import Counter
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.helpers import WatchedRun, query, run_cli, upload_to_s3
+from tests.helpers import WatchedRun, in_session, query, run_cli, upload_to_s3
 from tests.s3_fault_proxy import S3Fault, S3FaultProxy, in_request, s3_run_env
 
 BUCKET, PREFIX = "stigg-long-haul", "acme/prod"
@@ -68,22 +67,23 @@ def _landed(warehouse: Path) -> int:
     return query(warehouse, sql)[0][0]
 
 
-def _left_running(session: int) -> list[psutil.Process]:
-    """The processes of a killed CLI's session that still run: the dbt it left building."""
-    found = []
-    for process in psutil.process_iter():
-        with contextlib.suppress(psutil.Error, OSError):
-            if os.getsid(process.pid) == session and process.status() != psutil.STATUS_ZOMBIE:
-                found.append(process)
-    return found
-
-
-def _alive(processes: list[psutil.Process]) -> bool:
-    alive = False
+def _running(processes: list[psutil.Process]) -> list[psutil.Process]:
+    """Those of `processes` that still run (neither gone nor a zombie)."""
+    running = []
     for process in processes:
         with contextlib.suppress(psutil.Error):
-            alive |= process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    return alive
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                running.append(process)
+    return running
+
+
+def _left_running(session: int) -> list[psutil.Process]:
+    """The processes of a killed CLI's session that still run: the dbt it left building."""
+    processes = []
+    for pid in in_session(session):
+        with contextlib.suppress(psutil.Error):
+            processes.append(psutil.Process(pid))
+    return _running(processes)
 
 
 def _restart_beside(orphans: list[psutil.Process], env: dict, figures: HaulFigures) -> tuple:
@@ -91,10 +91,10 @@ def _restart_beside(orphans: list[psutil.Process], env: dict, figures: HaulFigur
     land while that dbt still runs (the working copy is still that dbt's). (exit code, output)"""
     started = time.monotonic()
     run = WatchedRun(env)
-    while run.process.poll() is None and run.phase == "starting" and _alive(orphans):
+    while run.process.poll() is None and run.phase == "starting" and _running(orphans):
         time.sleep(0.01)
     figures.orphan_seconds = time.monotonic() - started
-    landed_beside_orphan = run.phase != "starting" and _alive(orphans)
+    landed_beside_orphan = run.phase != "starting" and _running(orphans)
     code = run.process.wait()
     output = "".join(run.lines)
     assert not landed_beside_orphan, "the restart landed while the orphaned dbt still built"
@@ -157,7 +157,7 @@ def run_long_haul(
                 # its dbt is left running.
                 whole_group = not (point == "dbt" and not figures.restarted)
                 longest = {"landing": 0.3, "dbt": 6.0 if whole_group else 1.0}.get(point, 0.0)
-                once = (lambda: True) if whole_group else run.has_dbt_running
+                once = None if whole_group else run.has_dbt_running
                 phase = run.kill_during(point, rng.uniform(0, longest), whole_group, once)
                 if phase is not None:
                     figures.kills[phase] += 1

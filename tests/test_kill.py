@@ -32,11 +32,6 @@ KILLS = 20
 SEED = 20261121
 
 
-def _dbt_is_running(pid: int) -> bool:
-    children = psutil.Process(pid).children(recursive=True)
-    return any("dbt" in " ".join(child.cmdline()) for child in children if child.is_running())
-
-
 def _kill_around_the_rename(run: WatchedRun, warehouse: Path, after: bool) -> bool:
     """Kill the machine while the run publishes. Before the rename (`after` False): the moment
     its dbt has exited, the working copy built and the rename still to come. After it: the moment
@@ -48,7 +43,7 @@ def _kill_around_the_rename(run: WatchedRun, warehouse: Path, after: bool) -> bo
             if after and warehouse.stat().st_ino != published:
                 break
             if not after:
-                running = _dbt_is_running(run.process.pid)
+                running = run.has_dbt_running()
                 if dbt_seen and not running:
                     break
                 dbt_seen = dbt_seen or running

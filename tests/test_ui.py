@@ -18,7 +18,7 @@ import pytest
 
 from orchestration.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
 from orchestration.spec.tables import TABLES
-from tests.helpers import CHROMIUM_ARGS, SCREENSHOTS, debian_chromium, free_port
+from tests.helpers import CHROMIUM_ARGS, SCREENSHOTS, debian_chromium, free_port, in_session
 
 pytestmark = pytest.mark.slow
 
@@ -67,9 +67,9 @@ class UiProcess:
         self.process.send_signal(signal.SIGINT)
         assert self.process.wait(timeout=timeout) == 0
         deadline = time.monotonic() + 30
-        while _in_session(session) and time.monotonic() < deadline:
+        while in_session(session) and time.monotonic() < deadline:
             time.sleep(0.5)
-        return _in_session(session)
+        return in_session(session)
 
 
 def _ui_env(tmp_path: Path) -> dict[str, str]:
@@ -100,20 +100,8 @@ def test_ui_prints_its_url_and_ctrl_c_stops_every_process_it_started(tmp_path):
     assert server.first_line.startswith(f"Dagster UI: {server.url}")
     server.wait_until_serving()
     # dagster dev, the webserver, the daemon and the code server
-    assert len(_in_session(server.dagster_session)) >= 3
+    assert len(in_session(server.dagster_session)) >= 3
     assert server.ctrl_c() == []
-
-
-def _in_session(sid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.getsid(int(entry.name)) == sid:
-                    found.append(int(entry.name))
-            except (ProcessLookupError, PermissionError):
-                continue
-    return found
 
 
 def test_the_ui_shows_the_graph_materializes_everything_and_the_checks_pass(ui, tmp_path):
