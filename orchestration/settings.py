@@ -286,7 +286,7 @@ class Settings:
 
     @property
     def builder_pid_path(self) -> Path:
-        """The pid of the dbt that a Spark run has building (runtime/writer.py)."""
+        """The pid of the dbt that a run has building (runtime/writer.py)."""
         return self.warehouse_path.with_name(self.warehouse_path.name + ".lock.dbt")
 
     @property

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psutil
 
+from orchestration.settings import Settings
 from tests.helpers import WatchedRun, in_session, query, run_cli, upload_to_s3
 from tests.s3_fault_proxy import S3Fault, S3FaultProxy, in_request, s3_run_env
 
@@ -86,18 +87,35 @@ def _left_running(session: int) -> list[psutil.Process]:
     return _running(processes)
 
 
+def _holding(processes: list[psutil.Process], working_copy: Path) -> list[psutil.Process]:
+    """Those of `processes` that have the working copy (or its WAL) open."""
+    holding = []
+    for process in _running(processes):
+        with contextlib.suppress(psutil.Error):
+            if any(f.path.startswith(str(working_copy)) for f in process.open_files()):
+                holding.append(process)
+    return holding
+
+
 def _restart_beside(orphans: list[psutil.Process], env: dict, figures: HaulFigures) -> tuple:
     """The run restarted at once beside the dbt that its killed CLI left building: it must not
-    land while that dbt still runs (the working copy is still that dbt's). (exit code, output)"""
+    land while that dbt still has the working copy open. (A dbt that has closed the file may still
+    run a moment, writing its own run results; that is no hazard.) (exit code, output)"""
+    working_copy = Settings.from_env(env).build_path
     started = time.monotonic()
     run = WatchedRun(env)
     while run.process.poll() is None and run.phase == "starting" and _running(orphans):
         time.sleep(0.01)
     figures.orphan_seconds = time.monotonic() - started
-    landed_beside_orphan = run.phase != "starting" and _running(orphans)
+    landed_beside_orphan = False
+    while run.process.poll() is None and _running(orphans) and not landed_beside_orphan:
+        landed_beside_orphan = run.phase != "starting" and bool(_holding(orphans, working_copy))
+        time.sleep(0.01)
     code = run.process.wait()
     output = "".join(run.lines)
-    assert not landed_beside_orphan, "the restart landed while the orphaned dbt still built"
+    assert not landed_beside_orphan, (
+        "the restart landed while the orphaned dbt had the working copy open"
+    )
     figures.restarted = True
     figures.restart_waited = "Waiting for" in output
     return code, output

@@ -88,8 +88,7 @@ def stigg_dbt_models(
         context=context,
         raise_on_error=False,
     )
-    if engine.name == "spark":  # DuckDB's working copy tells an orphaned dbt by its file lock
-        writer.record_builder(settings.builder_pid_path, invocation.process.pid)
+    writer.record_builder(settings.builder_pid_path, invocation.process.pid)
     yield from _events_with_metadata(context, invocation)
     writer.clear_builder(settings.builder_pid_path)
     if engine.name == "duckdb":  # the prepared parse is DuckDB's (profiles.yml's default)

@@ -14,7 +14,8 @@ in other processes fails at its second start instead of writing beside the first
 Holding it for a run also:
 - fails the runs of this host whose process is gone (killed), so they stop counting as in
   progress, and frees the slots they held;
-- waits while a process that a killed run left behind (its dbt) still has the working copy open;
+- waits while the dbt that a killed run left building still runs (its pid is recorded beside the
+  lock), and, on DuckDB, while any other process still has the working copy open;
 - prepares the working copy (runtime/engines/duckdb.py).
 Readers (the report, analysts) never take it.
 """
@@ -31,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import psutil
 from filelock import FileLock, Timeout
 
 from orchestration.runtime import disk_space
@@ -163,6 +165,7 @@ def writing_run(
             fail_dead_runs(context.instance, found_by=f"run {run_id}")
         if from_scratch:
             report("Full refresh: rebuilding the warehouse from the export alone")
+        wait_until_builder_is_gone(settings.builder_pid_path, report)
         if settings.engine == "duckdb":
             _wait_until_working_copy_is_free(settings.build_path, report)
             if (short := disk_space.shortfall(settings)) is not None:
@@ -182,8 +185,6 @@ def writing_run(
                         settings.warehouse_path.parent, exc, "the working copy's copy"
                     ),
                 ) from None
-        else:
-            _wait_until_builder_is_gone(settings.builder_pid_path, report)
         yield
 
 
@@ -203,7 +204,7 @@ def _claim_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
 def _wait_until_working_copy_is_free(
     build: Path, report: Callable[[str], None], timeout_seconds: float = 6 * 3600
 ) -> None:
-    """Wait while another process (a dbt left running by a killed run) has the working copy open."""
+    """Wait while another process (not a recorded builder: any) has the working copy open."""
     deadline = time.monotonic() + timeout_seconds
     reported = False
     while (reason := engine.file_lock_holder(build)) is not None:
@@ -216,28 +217,48 @@ def _wait_until_working_copy_is_free(
 
 
 def record_builder(pid_path: Path, pid: int) -> None:
-    """The dbt process that builds now (Spark): a run killed while it builds leaves it running,
-    and the next run waits for it before it builds the same build slot."""
-    pid_path.write_text(str(pid))
+    """The dbt process that builds now. A run killed while it builds leaves it running, and the
+    next run waits for it before it prepares the working copy (DuckDB) or the build slot (Spark).
+    The wait goes by the process, not by DuckDB's file lock: a dbt that has just started has not
+    opened the working copy yet. Its start time is kept with its pid, so that a pid the system has
+    since given to another process is not waited for."""
+    try:
+        started = psutil.Process(pid).create_time()
+    except psutil.NoSuchProcess:  # it has already ended: nothing to wait for
+        return
+    pid_path.write_text(f"{pid} {started!r}")
 
 
 def clear_builder(pid_path: Path) -> None:
     pid_path.unlink(missing_ok=True)
 
 
-def _wait_until_builder_is_gone(
+def recorded_builder(pid_path: Path) -> int | None:
+    """The pid of the recorded dbt if it still runs, else None."""
+    try:
+        pid_text, started_text = pid_path.read_text().split()
+        pid, started = int(pid_text), float(started_text)
+    except (OSError, ValueError):
+        return None
+    try:
+        process = psutil.Process(pid)
+        running = process.create_time() == started and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return None
+    return pid if running else None
+
+
+def wait_until_builder_is_gone(
     pid_path: Path, report: Callable[[str], None], timeout_seconds: float = 6 * 3600
 ) -> None:
-    """Wait while the dbt of a killed run still builds (Spark has no file lock to tell it)."""
-    try:
-        pid = int(pid_path.read_text())
-    except (OSError, ValueError):
-        return
+    """Wait while the dbt that a killed run left building still runs."""
     deadline = time.monotonic() + timeout_seconds
-    if process_exists(pid):
-        report(f"Waiting for dbt (pid {pid}), left building by a killed run, to finish")
-    while process_exists(pid):
+    reported = False
+    while (pid := recorded_builder(pid_path)) is not None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"dbt (pid {pid}) kept building for {timeout_seconds:.0f}s")
+        if not reported:
+            report(f"Waiting for dbt (pid {pid}), left building by a killed run, to finish")
+            reported = True
         time.sleep(1)
     clear_builder(pid_path)
