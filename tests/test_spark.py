@@ -61,7 +61,13 @@ def spark_server_command(env: dict[str, str]) -> Iterator[str]:
         yield f"sc://127.0.0.1:{port}"
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(60) == 0
+        try:
+            code = process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.terminate()  # it stops its server, which would run on through the suite
+            process.wait(60)
+            raise
+        assert code == 0
         assert not (settings.spark_local_dir / spark_server.STATE_FILE).exists()
 
 

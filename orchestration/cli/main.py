@@ -463,6 +463,8 @@ def _spark_server(args: argparse.Namespace) -> int:
         flush=True,
     )
     signal.signal(signal.SIGTERM, _stop_on_signal)
+    # Ctrl-C stops it even when started from a script that ignores SIGINT (a background job's).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return process.wait()
     except KeyboardInterrupt:

@@ -242,7 +242,10 @@ def recorded_builder(pid_path: Path) -> int | None:
         return None
     try:
         process = psutil.Process(pid)
-        running = process.create_time() == started and process.status() != psutil.STATUS_ZOMBIE
+        # Within a second: the kernel's boot time, from which start times are computed, can
+        # move by one as the clock is adjusted.
+        same = abs(process.create_time() - started) < 1
+        running = same and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return None
     return pid if running else None
