@@ -7,12 +7,14 @@ run exits 1, and the next clean run completes equal to a clean build."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
-from tests.helpers import query, run_cli, table_checksums, upload_to_s3
+from tests.helpers import clean_env, moto_server, query, run_cli, table_checksums, upload_to_s3
 from tests.s3_fault_proxy import S3Fault, S3FaultProxy, in_request, s3_run_env
 
 pytestmark = pytest.mark.slow
@@ -29,51 +31,57 @@ MENDED_FAULTS = (
 )
 
 
-@pytest.fixture
-def s3_export(tmp_path: Path, s3_server: str) -> Path:
-    export = tmp_path / "export"
-    generate_export(export, ExportConfig(customers=30, seed=5, transfers=2))
-    upload_to_s3(s3_server, BUCKET, PREFIX, export)
-    return export
+@dataclass(frozen=True)
+class S3Export:
+    endpoint: str
+    folder: Path  # the export as generated, on disk
+    clean_warehouse: str  # one clean run's warehouse of it, read straight from the server
+    clean: dict  # its table checksums
 
 
-def _env(pipeline_env: dict, tmp_path: Path, name: str, endpoint: str) -> dict:
-    warehouse = tmp_path / name / "stigg_warehouse.duckdb"
-    return s3_run_env(
-        pipeline_env, endpoint, f"s3://{BUCKET}/{PREFIX}", warehouse, tmp_path / f"{name}_home"
-    )
+@pytest.fixture(scope="module")
+def s3_export(tmp_path_factory) -> Iterator[S3Export]:
+    """The export on the S3-compatible test server, and one clean build of it for the module."""
+    root = tmp_path_factory.mktemp("s3_faults")
+    folder = root / "export"
+    generate_export(folder, ExportConfig(customers=30, seed=5, transfers=2))
+    with moto_server() as endpoint:
+        upload_to_s3(endpoint, BUCKET, PREFIX, folder)
+        env = _env(clean_env(), root, "clean", endpoint)
+        assert run_cli(["run"], env).returncode == 0
+        warehouse = env["STIGG_WAREHOUSE_PATH"]
+        yield S3Export(endpoint, folder, warehouse, table_checksums(warehouse))
+
+
+def _env(base: dict, root: Path, name: str, endpoint: str) -> dict:
+    warehouse = root / name / "stigg_warehouse.duckdb"
+    return s3_run_env(base, endpoint, f"s3://{BUCKET}/{PREFIX}", warehouse, root / f"{name}_home")
 
 
 def test_faults_the_retries_mend_land_exactly_what_a_clean_run_lands(
-    tmp_path, pipeline_env, s3_server, s3_export
+    tmp_path, pipeline_env, s3_export
 ):
-    clean_env = _env(pipeline_env, tmp_path, "clean", s3_server)
-    assert run_cli(["run"], clean_env).returncode == 0
-    clean = table_checksums(clean_env["STIGG_WAREHOUSE_PATH"])
-
-    with S3FaultProxy(s3_server, faults=list(MENDED_FAULTS)) as proxy:
+    with S3FaultProxy(s3_export.endpoint, faults=list(MENDED_FAULTS)) as proxy:
         faulted_env = _env(pipeline_env, tmp_path, "faulted", proxy.url)
         result = run_cli(["run"], faulted_env)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert proxy.faults == []  # every fault was injected
         assert proxy.served == Counter(fault.kind for fault in MENDED_FAULTS)
-    assert table_checksums(faulted_env["STIGG_WAREHOUSE_PATH"]) == clean
+    assert table_checksums(faulted_env["STIGG_WAREHOUSE_PATH"]) == s3_export.clean
 
 
 def test_faults_past_the_retries_fail_one_file_or_one_listing_and_the_next_run_completes(
-    tmp_path, pipeline_env, s3_server, s3_export
+    tmp_path, pipeline_env, s3_export
 ):
-    clean_env = _env(pipeline_env, tmp_path, "clean", s3_server)
-    assert run_cli(["run"], clean_env).returncode == 0
-    clean = table_checksums(clean_env["STIGG_WAREHOUSE_PATH"])
-    blamed = sorted(p.relative_to(s3_export).as_posix() for p in s3_export.glob("coupons/*/*"))[-1]
+    folder = s3_export.folder
+    blamed = sorted(p.relative_to(folder).as_posix() for p in folder.glob("coupons/*/*"))[-1]
 
     faults = [
         *[S3Fault("500", "GET", "/" + in_request(blamed).replace("%2F", "/"))]
         * 200,  # every read of one file, past the retries
         *[S3Fault("503", "GET", "prefix=acme%2Fprod%2Fsubscriptions")] * 200,  # one listing
     ]
-    with S3FaultProxy(s3_server, faults=faults) as proxy:
+    with S3FaultProxy(s3_export.endpoint, faults=faults) as proxy:
         env = _env(pipeline_env, tmp_path, "faulted", proxy.url)
         failed = run_cli(["run"], env)
         assert proxy.served["500"] >= 3 and proxy.served["503"] >= 3
@@ -98,13 +106,13 @@ def test_faults_past_the_retries_fail_one_file_or_one_listing_and_the_next_run_c
     assert query(warehouse, "SELECT count(*) FROM raw.subscriptions") == [(0,)]
     assert query(warehouse, "SELECT count(*) > 0 FROM raw.customers") == [(True,)]
 
-    with S3FaultProxy(s3_server) as proxy:  # the store is well again
+    with S3FaultProxy(s3_export.endpoint) as proxy:  # the store is well again
         again = run_cli(["run"], dict(env, AWS_ENDPOINT_URL=proxy.url))
     assert again.returncode == 0, again.stdout[-3000:]
     # Equal to a clean build, but for the manifest, which keeps the failed attempt's row.
     after = table_checksums(warehouse)
     assert {k: v for k, v in after.items() if k != "meta.landed_files"} == {
-        k: v for k, v in clean.items() if k != "meta.landed_files"
+        k: v for k, v in s3_export.clean.items() if k != "meta.landed_files"
     }
     landed = "SELECT path, status FROM meta.landed_files WHERE status = 'landed' ORDER BY ALL"
-    assert query(warehouse, landed) == query(clean_env["STIGG_WAREHOUSE_PATH"], landed)
+    assert query(warehouse, landed) == query(s3_export.clean_warehouse, landed)
