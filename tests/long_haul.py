@@ -87,14 +87,13 @@ def _left_running(session: int) -> list[psutil.Process]:
     return _running(processes)
 
 
-def _holding(processes: list[psutil.Process], working_copy: Path) -> list[psutil.Process]:
-    """Those of `processes` that have the working copy (or its WAL) open."""
-    holding = []
+def _holds(processes: list[psutil.Process], working_copy: Path) -> bool:
+    """Whether one of `processes` has the working copy (or its WAL) open."""
     for process in _running(processes):
         with contextlib.suppress(psutil.Error):
             if any(f.path.startswith(str(working_copy)) for f in process.open_files()):
-                holding.append(process)
-    return holding
+                return True
+    return False
 
 
 def _restart_beside(orphans: list[psutil.Process], env: dict, figures: HaulFigures) -> tuple:
@@ -109,7 +108,7 @@ def _restart_beside(orphans: list[psutil.Process], env: dict, figures: HaulFigur
     figures.orphan_seconds = time.monotonic() - started
     landed_beside_orphan = False
     while run.process.poll() is None and _running(orphans) and not landed_beside_orphan:
-        landed_beside_orphan = run.phase != "starting" and bool(_holding(orphans, working_copy))
+        landed_beside_orphan = run.phase != "starting" and _holds(orphans, working_copy)
         time.sleep(0.01)
     code = run.process.wait()
     output = "".join(run.lines)

@@ -201,19 +201,34 @@ def _claim_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
     instance.add_run_tags(run.run_id, process_tags())
 
 
-def _wait_until_working_copy_is_free(
-    build: Path, report: Callable[[str], None], timeout_seconds: float = 6 * 3600
+def _wait_while(
+    reason_to_wait: Callable[[], str | None],
+    report: Callable[[str], None],
+    timeout_seconds: float = 6 * 3600,
 ) -> None:
-    """Wait while another process (not a recorded builder: any) has the working copy open."""
+    """Wait while `reason_to_wait()` gives a reason, reporting the first one once; TimeoutError
+    after `timeout_seconds`."""
     deadline = time.monotonic() + timeout_seconds
     reported = False
-    while (reason := engine.file_lock_holder(build)) is not None:
+    while (reason := reason_to_wait()) is not None:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{build} stayed locked for {timeout_seconds:.0f}s: {reason}")
+            raise TimeoutError(f"Still waiting after {timeout_seconds:.0f}s: {reason}")
         if not reported:
-            report(f"Waiting for a process that still has the working copy open: {reason}")
+            report(f"Waiting for {reason}")
             reported = True
         time.sleep(1)
+
+
+def _wait_until_working_copy_is_free(build: Path, report: Callable[[str], None]) -> None:
+    """Wait while any other process (one no run recorded, too) has the working copy open."""
+
+    def holder() -> str | None:
+        reason = engine.file_lock_holder(build)
+        return (
+            None if reason is None else f"a process that still has the working copy open: {reason}"
+        )
+
+    _wait_while(holder, report)
 
 
 def record_builder(pid_path: Path, pid: int) -> None:
@@ -251,17 +266,12 @@ def recorded_builder(pid_path: Path) -> int | None:
     return pid if running else None
 
 
-def wait_until_builder_is_gone(
-    pid_path: Path, report: Callable[[str], None], timeout_seconds: float = 6 * 3600
-) -> None:
+def wait_until_builder_is_gone(pid_path: Path, report: Callable[[str], None]) -> None:
     """Wait while the dbt that a killed run left building still runs."""
-    deadline = time.monotonic() + timeout_seconds
-    reported = False
-    while (pid := recorded_builder(pid_path)) is not None:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"dbt (pid {pid}) kept building for {timeout_seconds:.0f}s")
-        if not reported:
-            report(f"Waiting for dbt (pid {pid}), left building by a killed run, to finish")
-            reported = True
-        time.sleep(1)
+
+    def builder() -> str | None:
+        pid = recorded_builder(pid_path)
+        return None if pid is None else f"dbt (pid {pid}), left building by a killed run, to finish"
+
+    _wait_while(builder, report)
     clear_builder(pid_path)
