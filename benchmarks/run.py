@@ -5,7 +5,7 @@
     uv run python benchmarks/run.py L               # L (100M events; ~2 GB of Parquet)
     uv run python benchmarks/run.py M --write-golden  # keep M's published warehouse as golden
     uv run python benchmarks/run.py S M --engine spark  # also on local Spark, beside DuckDB
-    uv run python benchmarks/run.py --long-haul     # the long haul (tests/long_haul.py) at M
+    uv run python benchmarks/run.py --long-haul     # the long haul (tests/support/long_haul.py) at M
 
 For each preset and shape (orchestration/synthetic/scale_export.py), on the same files, in one run:
 - landing: rows/s of the `raw_export` step, next to DuckDB's own bulk read of the same files
@@ -52,6 +52,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
+from orchestration.settings import Settings
 from orchestration.spec.tables import TABLES, Table
 from orchestration.synthetic.scale_export import PRESETS, SHAPES, generate_scale_export
 
@@ -101,12 +102,13 @@ class Figures:
 
 
 def long_haul(runs: list[str]) -> int:
-    """The long haul of tests/long_haul.py on each export: its transfers one run each, from an
+    """The long haul of tests/support/long_haul.py on each export: its transfers one run each, from an
     S3-compatible server on 127.0.0.1 through the fault-injecting proxy, with kills; then one
     clean build of the same transfers, and whether every table is equal."""
     sys.path.insert(0, str(ROOT))
-    from tests.helpers import moto_server, table_checksums
-    from tests.long_haul import run_long_haul, s3_env
+    from tests.support.long_haul import run_long_haul, s3_env
+    from tests.support.s3 import moto_server
+    from tests.support.warehouse import table_checksums
 
     hauls = []
     for run in runs:
@@ -333,10 +335,10 @@ def render_spark(results: list[dict]) -> str:
 
 def compare_with_golden(warehouse: Path, export_name: str) -> str | None:
     """ "same" when every relation of the published schemas has the golden file's columns, types,
-    nullability, row count and row digest (tests/test_golden.py, the same comparison for the
+    nullability, row count and row digest (tests/pipeline/test_golden.py, the same comparison for the
     sample); else the relations that differ. Write a golden file with `--write-golden`."""
-    from tests.helpers import describe_relations, relation_differences
-    from tests.test_golden import PUBLISHED_SCHEMAS
+    from tests.pipeline.test_golden import PUBLISHED_SCHEMAS
+    from tests.support.warehouse import describe_relations, relation_differences
 
     path = GOLDEN / f"{export_name}.json"
     if not path.exists() and not WRITE_GOLDEN:
@@ -506,13 +508,13 @@ def profile(env: dict[str, str], run: TimedRun) -> dict:
         # The CLI's process start, the definitions, the instance and its event writes outside
         # any step, and the summary.
         "outside_steps_seconds": round(run.seconds - in_steps, 2),
-        "dbt": _dbt_profile(run.run_id),
+        "dbt": _dbt_profile(env, run.run_id),
     }
 
 
-def _dbt_profile(run_id: str | None) -> dict:
+def _dbt_profile(env: dict[str, str], run_id: str | None) -> dict:
     found = sorted(
-        (ROOT / "dbt_project" / "target").glob(
+        Settings.from_env(env).dbt_target_dir.glob(
             f"stigg_dbt_models-{(run_id or '')[:7]}-*/run_results.json"
         )
     )

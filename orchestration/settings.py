@@ -42,6 +42,7 @@ environment.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections.abc import Mapping
@@ -283,6 +284,15 @@ class Settings:
         """The local Spark Connect server's metastore, warehouse folder and log, beside the
         warehouse (runtime/engines/spark_server.py)."""
         return self.warehouse_path.with_name(self.warehouse_path.name.split(".")[0] + "_spark")
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        """This warehouse's dbt folder under dbt_project/target/: each of its runs' invocation
+        folders (manifest, run results, compiled SQL, dbt.log) and the parse its next run starts
+        from. A run of another warehouse never prunes them nor replaces that parse."""
+        stem = self.warehouse_path.name.split(".")[0]
+        digest = hashlib.sha256(str(self.warehouse_path).encode()).hexdigest()[:8]
+        return DBT_PROJECT_DIR / "target" / "warehouses" / f"{stem}-{digest}"
 
     @property
     def builder_pid_path(self) -> Path:

@@ -59,7 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--verbose",
         action="store_true",
-        help="Also print dbt's own log lines (always in dbt_project/target/<invocation>/dbt.log).",
+        help=(
+            "Also print dbt's own log lines (always in "
+            "dbt_project/target/warehouses/<warehouse>-<hash>/<invocation>/dbt.log)."
+        ),
     )
 
     generate = commands.add_parser(

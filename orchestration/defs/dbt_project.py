@@ -9,6 +9,7 @@ the definitions load: by `stigg-warehouse run` and `stigg-warehouse ui` (`prepar
 import json
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -43,7 +44,7 @@ def prepare(settings: Settings | None = None) -> bool:
     A run on another warehouse than the last parse's needs no parse here: its `dbt build`
     parses the project itself (dbt reparses in full when the vars or the profile differ, and
     the working copy's path is in both), which costs less than a `dbt parse` before it, and
-    `adopt_parse` keeps that parse for the next run."""
+    `adopt_parse` keeps that parse for the warehouse's next run."""
     if not manifest_is_stale():
         return False
     _TARGET_DIR.mkdir(parents=True, exist_ok=True)
@@ -54,15 +55,27 @@ def prepare(settings: Settings | None = None) -> bool:
     return True
 
 
-def adopt_parse(invocation_target: Path) -> None:
+def invocation_target(settings: Settings, name: str) -> Path:
+    """A new target folder for one dbt invocation of `settings`' warehouse (in its own
+    `dbt_target_dir`), holding the parse that warehouse's last build left, if any: dbt then
+    parses only what changed. Without one, dagster-dbt copies the project's parse in."""
+    target = settings.dbt_target_dir / f"{name}-{uuid.uuid4().hex[:12]}"
+    target.mkdir(parents=True)
+    kept = settings.dbt_target_dir / _PARTIAL_PARSE
+    if kept.exists():
+        shutil.copyfile(kept, target / _PARTIAL_PARSE)
+    return target
+
+
+def adopt_parse(invocation_target: Path, warehouse_target_dir: Path) -> None:
     """Make a build's parse (its run's vars, the project's current files) the one that the next
-    build starts from: the next run on the same warehouse then parses nothing."""
+    build of the same warehouse starts from: it then parses nothing."""
     parsed = invocation_target / _PARTIAL_PARSE
     if not parsed.exists():
         return
-    staged = _TARGET_DIR / f".{_PARTIAL_PARSE}.{os.getpid()}"
+    staged = warehouse_target_dir / f".{_PARTIAL_PARSE}.{os.getpid()}"
     shutil.copyfile(parsed, staged)
-    os.replace(staged, _TARGET_DIR / _PARTIAL_PARSE)  # whole, for a build that starts meanwhile
+    os.replace(staged, warehouse_target_dir / _PARTIAL_PARSE)  # whole, for a build starting now
 
 
 def _parse(variables: dict[str, str] | None) -> None:

@@ -123,7 +123,7 @@ class StiggDbtCli(DbtCliResource):
     engine (this is dbt-core, pinned in pyproject.toml), and a dbt adapter opened in this process,
     which dagster-dbt uses only for `fetch_row_counts()` and `fetch_column_metadata()` (the row
     counts here come from the project's own log lines). Both are dagster-dbt internals of the
-    pinned version; tests/test_definitions.py fails if they change."""
+    pinned version; tests/unit/test_definitions.py fails if they change."""
 
     @cached_property
     def _cli_version(self) -> version.Version:

@@ -7,7 +7,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.defs.dbt_project import adopt_parse, stigg_dbt_project
+from orchestration.defs.dbt_project import adopt_parse, invocation_target, stigg_dbt_project
 from orchestration.defs.resources import StiggWarehouse, is_full_refresh
 from orchestration.runtime import dbt_build, disk_space, writer
 
@@ -87,13 +87,14 @@ def stigg_dbt_models(
         ),
         context=context,
         raise_on_error=False,
+        target_path=invocation_target(settings, f"{context.op_def.name}-{context.run.run_id[:7]}"),
     )
     writer.record_builder(settings.builder_pid_path, invocation.process.pid)
     yield from _events_with_metadata(context, invocation)
     writer.clear_builder(settings.builder_pid_path)
     if engine.name == "duckdb":  # the prepared parse is DuckDB's (profiles.yml's default)
-        adopt_parse(invocation.target_path)
-    dbt_build.prune_invocation_targets(invocation.target_path.parent, context.op_def.name)
+        adopt_parse(invocation.target_path, settings.dbt_target_dir)
+    dbt_build.prune_invocation_targets(settings.dbt_target_dir, context.op_def.name)
     if not invocation.is_successful():
         run_results = invocation.get_artifact("run_results.json")
         errors = dbt_build.dbt_errors(run_results)

@@ -5,7 +5,7 @@
     record takes its loads in again next time: re-ranking a key is idempotent.
     A run re-ranks every key that an unprocessed load touched, over all of that key's rows, and
     replaces those keys: a pre-hook deletes them, the model appends their current rows. The
-    result is the same rows a full build gives (tests/test_incremental.py).
+    result is the same rows a full build gives (tests/pipeline/test_incremental.py).
 -#}
 {% macro stigg_create_processed_loads() %}
 {{ return(adapter.dispatch('stigg_create_processed_loads', 'stigg_warehouse')()) }}

@@ -1,0 +1,244 @@
+"""The API source without a pipeline run: its settings, its documents against the SDL, and its
+pulls against the fake API on loopback (paging, the page-size cap, faults, keys)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import graphql
+import pytest
+
+from orchestration.cli.main import run_config
+from orchestration.runtime.sources.api import pull as api_pull
+from orchestration.runtime.sources.api import queries
+from orchestration.settings import ApiSettings, Settings, parse_api_keys
+from orchestration.spec.api import (
+    ABSENT,
+    API_MODELS,
+    API_MODELS_BY_MODEL,
+    NOT_FROM_THE_API,
+    columns_the_api_lacks,
+)
+from orchestration.spec.tables import TABLES
+from tests.support.api import pulled_rows, small_records
+from tests.support.fake_stigg_api import FakeStiggApi, Fault
+
+ENV_A, ENV_B = "env-a", "env-b"
+KEY_A, KEY_B = "server-key-a-0123456789", "server-key-b-9876543210"
+
+
+def test_every_document_the_source_sends_validates_against_the_sdl():
+    schema = graphql.build_schema(queries.SCHEMA_PATH.read_text(encoding="utf-8"))
+    documents = queries.all_documents()
+    assert len(documents) == 14  # 11 lists, the probe, the entitlement customers, entitlements
+    for name, document in documents.items():
+        assert graphql.validate(schema, graphql.parse(document)) == [], name
+
+
+def test_a_field_the_sdl_lacks_fails_validation():
+    schema = graphql.build_schema(queries.SCHEMA_PATH.read_text(encoding="utf-8"))
+    wrong = queries.list_query("customers").replace("billingCurrency", "billingCurency")
+    assert graphql.validate(schema, graphql.parse(wrong))
+
+
+def test_the_api_fills_16_tables_and_every_mandatory_column_by_a_field_or_a_rule():
+    assert {m.model for m in API_MODELS} | set(NOT_FROM_THE_API) == {t.model for t in TABLES}
+    assert len(API_MODELS) == 16
+    for api_model in API_MODELS:
+        for column in api_model.table.columns:
+            if column.mandatory:
+                assert api_model.source_of(column.name) != ABSENT, (api_model.model, column.name)
+    assert columns_the_api_lacks("subscriptions") == ("UPDATED_AT",)
+    assert set(columns_the_api_lacks("entitlements")) == {
+        "ID", "CREATED_AT", "RESOURCE_UUID", "IS_DELETED",
+    }  # fmt: skip
+
+
+def test_keys_carry_their_environment_and_never_show_their_value():
+    keys = parse_api_keys(f"{KEY_A}, {ENV_B}={KEY_B}==\n")
+    assert [k.environment_id for k in keys] == [None, ENV_B]
+    assert keys[1].value == f"{KEY_B}=="  # a key's own `=` never splits it
+    assert [k.label for k in keys] == ["key 1 of 2", f"environment {ENV_B}"]
+    settings = Settings(
+        export_uri="x", warehouse_path=Path("/tmp/w.duckdb"), source="api",
+        api=ApiSettings(keys=keys),
+    )  # fmt: skip
+    for text in (repr(keys), repr(settings), repr(settings.api), str(keys[0])):
+        assert KEY_A not in text and KEY_B not in text
+
+
+def test_keys_come_from_a_file_one_a_line(tmp_path):
+    keys_file = tmp_path / "keys"
+    keys_file.write_text(f"# production\n{ENV_A}={KEY_A}\n\n{KEY_B}\n")
+    api = ApiSettings.from_env({"STIGG_API_KEYS_FILE": str(keys_file)})
+    assert [(k.environment_id, k.value) for k in api.keys] == [(ENV_A, KEY_A), (None, KEY_B)]
+    with pytest.raises(ValueError, match="STIGG_API_KEYS_FILE"):
+        ApiSettings.from_env({"STIGG_API_KEYS_FILE": str(tmp_path / "missing")})
+
+
+def test_the_source_flag_is_run_config_and_the_keys_never_are():
+    args = argparse.Namespace(source="api", export_uri=None, warehouse_path=None, engine=None)
+    config = run_config(args)
+    assert config["resources"]["warehouse"]["config"] == {"source": "api"}
+    assert "KEY" not in repr(config).upper()
+
+
+def test_the_api_source_refuses_the_spark_engine_with_a_reason():
+    with pytest.raises(ValueError, match="builds a DuckDB warehouse"):
+        Settings(export_uri="x", warehouse_path=Path("/tmp/w.duckdb"), source="api", engine="spark")
+
+
+# --- pulls against the fake API --------------------------------------------------------------
+
+
+def _settings(tmp_path: Path, url: str, keys: str, **api: float) -> Settings:
+    values = {"page_size": 3, "timeout_seconds": 2.0, "max_attempts": 3, "backoff_seconds": 0.05}
+    values.update(api)
+    return Settings(
+        export_uri="unused",
+        warehouse_path=tmp_path / "wh" / "stigg_warehouse.duckdb",
+        source="api",
+        api=ApiSettings(url=url, keys=parse_api_keys(keys), **values),
+    )
+
+
+@pytest.fixture
+def fake() -> FakeStiggApi:
+    with FakeStiggApi(
+        keys={KEY_A: ENV_A, KEY_B: ENV_B},
+        records={ENV_A: small_records(ENV_A), ENV_B: small_records(ENV_B, customers=2)},
+        page_cap=2,
+    ) as api:
+        yield api
+
+
+def _content(folder: Path) -> dict[str, list[tuple]]:
+    return {
+        m.model: pulled_rows(folder, m.model, leave_out=columns_the_api_lacks(m.model))
+        for m in API_MODELS
+    }
+
+
+@pytest.mark.slow  # the fake API: a server
+def test_a_pull_pages_past_the_page_size_cap_and_learns_each_keys_environment(tmp_path, fake):
+    settings = _settings(tmp_path, fake.url, f"{KEY_A},{ENV_B}={KEY_B}", page_size=5)
+    result = api_pull.pull(settings, "run-0001", log=lambda m: None)
+    assert fake.invalid_documents == []
+    customers = pulled_rows(settings.api_export_dir, "customers")
+    assert len(customers) == 7 + 2
+    pulls = {(p.model, p.environment_id): p for p in result.pulls}
+    # 7 customers, 2 a page: the API's cap wins over the 5 asked for.
+    assert pulls[("customers", ENV_A)].pages == 4
+    assert pulls[("customers", ENV_B)].pages == 1
+    asked = [v["paging"]["first"] for env, op, v in fake.requests if op == "CustomerList"]
+    assert set(asked) == {5}
+    # Incremental lists sort on their field, then id; full lists on creation, then id.
+    sorting = {op: v.get("sorting") for _, op, v in fake.requests if "sorting" in v}
+    assert sorting["CustomerList"] == [
+        {"field": "updatedAt", "direction": "ASC"}, {"field": "id", "direction": "ASC"},
+    ]  # fmt: skip
+    assert sorting["SubscriptionList"][0] == {"field": "createdAt", "direction": "ASC"}
+    # Every node, and so every file, of a key is of its environment.
+    assert {r[0] for r in pulled_rows(settings.api_export_dir, "subscriptions",
+            leave_out=tuple(c for c in API_MODELS_BY_MODEL["subscriptions"].table.column_names
+                            if c != "ENVIRONMENT_ID"))} == {ENV_A, ENV_B}  # fmt: skip
+    assert all(
+        KEY_A not in str(p) and KEY_B not in str(p) for p in settings.api_export_dir.rglob("*")
+    )
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("429"),
+        Fault("500"),
+        Fault("graphql_error"),
+        Fault("slow", seconds=2.5),  # past the 2 s timeout
+        Fault("drop"),
+    ],
+    ids=lambda f: f.kind,
+)
+@pytest.mark.slow  # the fake API: a server
+def test_a_fault_that_retries_mend_pulls_exactly_what_a_clean_pull_does(tmp_path, fake, fault):
+    clean = _settings(tmp_path / "clean", fake.url, f"{KEY_A},{KEY_B}")
+    api_pull.pull(clean, "run-clean", log=lambda m: None)
+    fake.faults = [Fault(fault.kind, "CustomerList", fault.seconds)] * 2
+    faulted = _settings(tmp_path / "faulted", fake.url, f"{KEY_A},{KEY_B}")
+    api_pull.pull(faulted, "run-fault", log=lambda m: None)
+    assert fake.faults == []  # both faults were served, and retried past
+    assert _content(faulted.api_export_dir) == _content(clean.api_export_dir)
+    assert _content(clean.api_export_dir)["customers"]
+
+
+@pytest.mark.slow  # the fake API: a server
+@pytest.mark.parametrize("kind", ["429", "500", "graphql_error", "drop"])
+def test_a_fault_past_the_retries_names_the_environment_and_the_query(tmp_path, fake, kind):
+    fake.faults = [Fault(kind, "SubscriptionList")] * 3  # max_attempts = 3
+    settings = _settings(tmp_path, fake.url, f"{ENV_A}={KEY_A}")
+    with pytest.raises(api_pull.ApiSourceError) as failure:
+        api_pull.pull(settings, "run-0002", log=lambda m: None)
+    message = str(failure.value)
+    assert f"environment {ENV_A}" in message and "SubscriptionList" in message
+    assert "after 3 attempts" in message
+    assert KEY_A not in message
+
+
+@pytest.mark.slow  # the fake API: a server
+def test_a_wrong_key_and_a_key_without_access_are_named_by_position_or_environment(tmp_path, fake):
+    wrong = _settings(tmp_path / "wrong", fake.url, f"{KEY_A},server-not-a-key")
+    with pytest.raises(api_pull.ApiSourceError) as failure:
+        api_pull.pull(wrong, "run-0003", log=lambda m: None)
+    assert "key 2 of 2" in str(failure.value) and "HTTP 401" in str(failure.value)
+    assert "EnvironmentProbe" in str(failure.value)
+    assert "server-not-a-key" not in str(failure.value)
+
+    fake.denied = {(KEY_B, "SubscriptionList")}
+    scoped = _settings(tmp_path / "scoped", fake.url, f"{ENV_B}={KEY_B}")
+    with pytest.raises(api_pull.ApiSourceError) as failure:
+        api_pull.pull(scoped, "run-0004", log=lambda m: None)
+    assert f"environment {ENV_B}" in str(failure.value)
+    assert "SubscriptionList" in str(failure.value) and "HTTP 403" in str(failure.value)
+    assert KEY_B not in str(failure.value)
+
+
+@pytest.mark.slow  # the fake API: a server
+def test_a_key_whose_records_are_of_another_environment_is_refused(tmp_path, fake):
+    settings = _settings(tmp_path, fake.url, f"{ENV_B}={KEY_A}")
+    with pytest.raises(api_pull.ApiSourceError, match=f"records of environment {ENV_A}"):
+        api_pull.pull(settings, "run-0005", log=lambda m: None)
+
+
+@pytest.mark.slow  # the fake API: a server
+def test_a_pull_deletes_the_files_of_a_pull_that_was_never_published(tmp_path, fake):
+    settings = _settings(tmp_path, fake.url, KEY_A)
+    api_pull.pull(settings, "run-first", log=lambda m: None)
+    first = sorted(p.name for p in settings.api_export_dir.rglob("*.parquet"))
+    assert first and all("run-firs" in name for name in first)
+    messages: list[str] = []
+    api_pull.pull(settings, "run-again", log=messages.append)
+    again = sorted(p.name for p in settings.api_export_dir.rglob("*.parquet"))
+    assert again and all("run-agai" in name for name in again)  # nothing of the first is left
+    assert any("no published warehouse names" in m for m in messages)
+
+
+def test_run_with_the_api_source_and_no_key_says_what_to_set(tmp_path):
+    from tests.support.runs import clean_env, run_cli
+
+    env = clean_env(STIGG_WAREHOUSE_PATH=str(tmp_path / "wh.duckdb"), DAGSTER_HOME=str(tmp_path))
+    result = run_cli(["run", "--source", "api"], env, timeout=120)
+    assert result.returncode == 2
+    assert "STIGG_API_KEYS" in result.stderr and "STIGG_API_KEYS_FILE" in result.stderr
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_with_the_api_source_raw_usage_events_have_no_freshness_check():
+    from orchestration.defs.landing import raw_freshness_checks
+    from orchestration.settings import AutomationSettings
+
+    def checked(source: str) -> set[str]:
+        checks = raw_freshness_checks(AutomationSettings(source=source))
+        return {key.asset_key.path[-1] for c in checks for key in c.check_keys}
+
+    assert "usage_events" in checked("export")
+    assert checked("api") == checked("export") - {"usage_events"}

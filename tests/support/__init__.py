@@ -1,0 +1,1 @@
+"""What several test modules share, one module a job. Fixtures are in tests/conftest.py."""

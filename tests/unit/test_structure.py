@@ -1,0 +1,122 @@
+"""The code's shape: settings read in one place, no work when the definitions load, and no module
+that imports one above it."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+
+PACKAGE = PROJECT_ROOT / "orchestration"
+
+# Each layer may import the layers after it in this list, never the ones before it.
+LAYERS = ["cli", "defs", "report", "runtime", "synthetic", "spec", "settings"]
+
+
+def _modules() -> dict[str, ast.Module]:
+    return {
+        path.relative_to(PACKAGE).as_posix(): ast.parse(path.read_text(), filename=str(path))
+        for path in PACKAGE.rglob("*.py")
+    }
+
+
+def test_only_settings_reads_or_writes_the_environment():
+    offenders = []
+    for name, tree in _modules().items():
+        if name == "settings.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "putenv"}:
+                offenders.append(f"{name}:{node.lineno}")
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "os"
+                and any(alias.name in {"environ", "getenv"} for alias in node.names)
+            ):
+                offenders.append(f"{name}:{node.lineno}")
+    assert offenders == []
+
+
+def _layer(module: str) -> str | None:
+    top = module.split(".")[1] if module.startswith("orchestration.") else None
+    return top.removesuffix(".py") if top else None
+
+
+def test_no_module_imports_a_layer_above_it():
+    upward = []
+    for name, tree in _modules().items():
+        own = name.split("/")[0].removesuffix(".py")
+        if own not in LAYERS:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported = _layer(node.module)
+                if imported in LAYERS and LAYERS.index(imported) < LAYERS.index(own):
+                    upward.append(f"{name}:{node.lineno} imports {node.module}")
+    assert upward == []
+
+
+def _target_state() -> dict[str, float]:
+    target = DBT_PROJECT_DIR / "target"
+    return {
+        p.relative_to(target).as_posix(): p.stat().st_mtime
+        for p in target.rglob("*")
+        if p.is_file()
+    }
+
+
+# It makes a model newer than the manifest for a moment: no run may start meanwhile.
+@pytest.mark.alone
+def test_loading_the_definitions_after_a_model_changed_starts_no_process_and_writes_nothing(
+    tmp_path,
+):
+    model = DBT_PROJECT_DIR / "models" / "stigg" / "CUSTOMERS.sql"
+    saved = model.stat()
+    before = _target_state()
+    os.utime(model)  # newer than the manifest: the old code parsed dbt here
+    probe = textwrap.dedent(
+        """
+        import json, os, subprocess, sys
+        # Dagster's own import runs `file -b python` once (platform.architecture, in its
+        # vendored croniter); what is measured is what loading our definitions adds.
+        import dagster, dagster_dbt
+        started = []
+        real_popen_init = subprocess.Popen.__init__
+        def recording_init(self, *args, **kwargs):
+            started.append(repr(args[0] if args else kwargs.get("args")))
+            real_popen_init(self, *args, **kwargs)
+        subprocess.Popen.__init__ = recording_init
+        real_fork = os.fork
+        def recording_fork():
+            started.append("fork")
+            return real_fork()
+        os.fork = recording_fork
+        from orchestration.definitions import defs
+        definitions = defs()
+        definitions.resolve_asset_graph()
+        print(json.dumps(started))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STIGG_", "DAGSTER_"))}
+    env["DAGSTER_HOME"] = str(tmp_path / "home")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", probe],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.utime(model, ns=(saved.st_atime_ns, saved.st_mtime_ns))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    assert _target_state() == before
