@@ -9,6 +9,7 @@ A test's tier is its marks: no mark is `fast` (no pipeline run, no server); `slo
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from tests.support.builds import (
     build_sample,
     build_three_transfers,
 )
+from tests.support.paths import remove_dbt_folders_of_warehouses_under
 from tests.support.runs import clean_env
 from tests.support.s3 import moto_server
 
@@ -80,9 +82,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
-    """A test marked `alone` runs with no other test beside it on the other worker."""
+    """A test marked `alone` runs with no other test beside it on the other worker. The JUnit XML
+    records when each test started, on which worker, and how long it waited for the machine."""
+    asked = time.time()
     with tiers.machine_share(item.config, alone=item.get_closest_marker("alone") is not None):
+        started = time.time()
+        worker = getattr(item.config, "workerinput", {}).get("workerid", "main")
+        item.user_properties += [
+            ("worker", worker),
+            ("started_at", f"{started:.1f}"),
+            ("waited_for_the_machine_seconds", f"{started - asked:.1f}"),
+        ]
         return (yield)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Once every worker has ended: the dbt folders of the run's warehouses, which all lived
+    under its temporary root, go with them (each is tens of MB, in the project's dbt target)."""
+    if getattr(session.config, "workerinput", None) is None:
+        remove_dbt_folders_of_warehouses_under(session.config._tmp_path_factory.getbasetemp())
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

@@ -24,6 +24,7 @@ stigg_dbt_project.prepare_if_dev()
 
 _TARGET_DIR = stigg_dbt_project.project_dir / stigg_dbt_project.target_path
 _PARTIAL_PARSE = "partial_parse.msgpack"
+WAREHOUSE_FILE = "warehouse.txt"  # in each warehouse's dbt folder: the warehouse's path
 
 
 def manifest_is_stale() -> bool:
@@ -61,6 +62,9 @@ def invocation_target(settings: Settings, name: str) -> Path:
     parses only what changed. Without one, dagster-dbt copies the project's parse in."""
     target = settings.dbt_target_dir / f"{name}-{uuid.uuid4().hex[:12]}"
     target.mkdir(parents=True)
+    owner = settings.dbt_target_dir / WAREHOUSE_FILE
+    if not owner.exists():  # which warehouse the folder is for: its name holds only a hash
+        owner.write_text(f"{settings.warehouse_path}\n")
     kept = settings.dbt_target_dir / _PARTIAL_PARSE
     if kept.exists():
         shutil.copyfile(kept, target / _PARTIAL_PARSE)

@@ -216,7 +216,11 @@ def _table_tests(table: Table) -> list:
         {
             "stigg_reconciles_with_raw": {
                 "name": f"stigg_reconciles_with_raw_{table.name}",
-                "arguments": {"reconciliation": "ref('reconciliation')"},
+                "arguments": {
+                    "raw": f"source('stigg_raw', '{table.model}')",
+                    "staged": f"ref('stg_stigg__{table.model}')",
+                    "rejects": rejects,
+                },
             }
         }
     )

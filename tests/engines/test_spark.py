@@ -4,8 +4,10 @@
   the 17 documented tables and USAGE_EVENTS_<ENV> with the doc's columns and the mapped types.
 - Built on DuckDB and on Spark, the sample gives the same documented tables, rejects, history
   and analytics, row for row (through Arrow; timestamps in UTC).
-- A generated export landed in two runs (the second after a new transfer) lands only the new
-  files and equals DuckDB's build of the whole export.
+- A run with no server running starts a local one for itself and stops it; a run while
+  `stigg-warehouse spark-server` runs for the warehouse uses that one.
+- A second run of the sample after a new transfer (records repeated, and bad customers) lands
+  only the new files and equals DuckDB's build of the whole export.
 - A mandatory NULL and a value that cannot be cast reach rejects, never stigg.<TABLE>, and an
   enum in another spelling takes the doc's, as on DuckDB.
 - Landing a file again (its manifest row lost to a kill) replaces its rows.
@@ -20,6 +22,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,7 @@ from orchestration.settings import PROJECT_ROOT, Settings
 from orchestration.spec.tables import CUSTOMERS, TABLES, USAGE_EVENTS
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
 from tests.support.machine import free_port
+from tests.support.paths import SAMPLE_EXPORT
 from tests.support.runs import WatchedRun, clean_env, copy_new_files, run_cli, run_dbt
 from tests.support.spark import differences, spark_session
 
@@ -80,24 +84,34 @@ def _environment(root: Path, export: Path | None = None) -> dict[str, str]:
     )
 
 
-@pytest.fixture(scope="session")
-def spark_sample(tmp_path_factory) -> Iterator[tuple[str, dict[str, str], str]]:
-    """The sample export built by `stigg-warehouse run` with STIGG_ENGINE=spark, on the server
-    that `stigg-warehouse spark-server` runs for its warehouse (the run finds it): (the server's
-    address, the run's environment, the run's output)."""
-    env = _environment(tmp_path_factory.mktemp("spark_sample"))
+@dataclasses.dataclass(frozen=True)
+class SparkSample:
+    remote: str  # the server `stigg-warehouse spark-server` runs for the warehouse
+    env: dict[str, str]  # the run's environment
+    output: str  # what the run printed
+    export: Path  # a copy of the bundled sample, which a later test adds a transfer to
+
+
+@pytest.fixture(scope="module")
+def spark_sample(tmp_path_factory) -> Iterator[SparkSample]:
+    """The sample export built by `stigg-warehouse run` with STIGG_ENGINE=spark and no server
+    running (the run starts a local one and stops it), then the warehouse's server, as
+    `stigg-warehouse spark-server` runs it, for the tests to read it."""
+    root = tmp_path_factory.mktemp("spark_sample")
+    export = root / "export"
+    shutil.copytree(SAMPLE_EXPORT, export)  # copy2: mtimes kept, as the files' fingerprints are
+    env = _environment(root, export)
+    result = run_cli(["run"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert spark_server.running_server(Settings.from_env(env).spark_local_dir) is None
     with spark_server_command(env) as remote:
-        result = run_cli(["run"], env)
-        assert result.returncode == 0, result.stdout + result.stderr
-        yield remote, env, result.stdout
+        yield SparkSample(remote, env, result.stdout, export)
 
 
 def test_the_sample_builds_the_documented_databases_and_tables_on_spark(spark_sample):
-    remote, _, output = spark_sample
-    assert f"Spark: the local Spark Connect server {remote}" in output
-    assert "already running" in output
-    assert "Published: the views of stigg" in output
-    with spark_session(remote) as spark:
+    assert "starting a local Spark Connect server for this run" in spark_sample.output
+    assert "Published: the views of stigg" in spark_sample.output
+    with spark_session(spark_sample.remote) as spark:
         databases = {row[0] for row in spark.sql("SHOW DATABASES").collect()}
         assert databases >= DATABASES
         published = {row.tableName for row in spark.sql("SHOW TABLES IN stigg").collect()}
@@ -116,32 +130,9 @@ def test_the_sample_builds_the_documented_databases_and_tables_on_spark(spark_sa
 
 
 def test_duckdb_and_spark_build_the_same_sample_warehouse(spark_sample, sample_warehouse):
-    remote, _, _ = spark_sample
     duckdb_path, _ = sample_warehouse
-    with spark_session(remote) as spark:
+    with spark_session(spark_sample.remote) as spark:
         assert differences(duckdb_path, spark, COMPARED_SCHEMAS) == {}
-
-
-def test_a_null_in_a_mandatory_column_fails_its_not_null_test_on_spark(spark_sample, tmp_path):
-    """Spark enforces no NOT NULL, so the not_null tests are the guard: a NULL that reached a
-    documented table (written here behind the pipeline's back) fails the build's test. It runs
-    last on the sample's server, which it changes."""
-    remote, _, _ = spark_sample
-    with spark_session(remote) as spark:
-        slot = published_slot(spark)
-        table = f"stigg__{slot}.CUSTOMERS"
-        values = ", ".join("NULL" if c.name == "ID" else c.name for c in CUSTOMERS.columns)
-        spark.sql(f"INSERT INTO {table} SELECT {values} FROM {table} LIMIT 1")
-    result = run_dbt(
-        ["test", "--target", "spark", "--select", "not_null_CUSTOMERS"],
-        None,
-        tmp_path,
-        environment={"STIGG_SPARK_REMOTE": remote},
-        stigg_build_slot=slot,
-        stigg_check_scope="all",
-    )
-    assert result.returncode == 1, result.stdout[-3000:]
-    assert "FAIL 1 not_null_CUSTOMERS" in result.stdout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,14 +151,19 @@ def three_transfers(tmp_path_factory) -> ThreeTransfers:
     generate_export(full, ExportConfig(customers=40, seed=23, transfers=3, events_per_customer=3))
     last_transfer = sorted({p.parent.name for p in full.rglob("*.parquet")})[-1]
     _write_bad_customers(full, last_transfer)
-    duckdb_env = clean_env(
-        STIGG_EXPORT_URI=str(full),
+    return ThreeTransfers(full, last_transfer, _duckdb_build(full, root))
+
+
+def _duckdb_build(export: Path, root: Path) -> Path:
+    """DuckDB's build of `export` in `root`, which a Spark build of it must equal: its path."""
+    env = clean_env(
+        STIGG_EXPORT_URI=str(export),
         STIGG_WAREHOUSE_PATH=str(root / "duck" / "stigg_warehouse.duckdb"),
         DAGSTER_HOME=str(root / "duck_home"),
     )
-    result = run_cli(["run"], duckdb_env)
+    result = run_cli(["run"], env)
     assert result.returncode == 0, result.stdout[-3000:]
-    return ThreeTransfers(full, last_transfer, Path(duckdb_env["STIGG_WAREHOUSE_PATH"]))
+    return Path(env["STIGG_WAREHOUSE_PATH"])
 
 
 def _first_two_transfers(three: ThreeTransfers, export: Path) -> Path:
@@ -179,27 +175,23 @@ def _first_two_transfers(three: ThreeTransfers, export: Path) -> Path:
 
 
 @pytest.mark.ci
-@pytest.mark.timeout(3600)
-def test_a_second_run_lands_only_the_new_transfer_and_equals_duckdb(tmp_path, three_transfers):
-    """Two transfers, then a third (with bad customers): the second Spark run lands only the
-    third's files, and the warehouse equals DuckDB's build of all three, row for row."""
-    full = three_transfers.full
-    export = _first_two_transfers(three_transfers, tmp_path / "export")
-
-    # No server runs: each run starts a local one for itself and stops it; the warehouse lives
-    # on in the metastore and warehouse folder beside STIGG_WAREHOUSE_PATH.
-    env = _environment(tmp_path / "spark_run", export)
-    first = run_cli(["run"], env)
-    assert first.returncode == 0, first.stdout + first.stderr
-    assert "starting a local Spark Connect server for this run" in first.stdout
-    new_files = copy_new_files(full, export)
-    assert new_files
-    second = run_cli(["run"], env)
+@pytest.mark.timeout(1800)
+def test_a_second_run_lands_only_the_new_transfer_and_equals_duckdb(spark_sample, tmp_path):
+    """A new transfer (records repeated from the last one, and bad customers) arrives in the
+    sample's export: the second run, while the warehouse's server runs, uses that server, lands
+    only the transfer's files, and the warehouse equals DuckDB's build of the whole export, row
+    for row. Landing a file again replaces its rows; an export the server cannot see is named."""
+    export, remote = spark_sample.export, spark_sample.remote
+    new_files = _add_a_transfer(export)
+    second = run_cli(["run"], spark_sample.env)
     assert second.returncode == 0, second.stdout + second.stderr
+    assert f"Spark: the local Spark Connect server {remote}" in second.stdout
+    assert "already running" in second.stdout
     assert f"Landed {len(new_files)} new files" in second.stdout
-    assert spark_server.running_server(Settings.from_env(env).spark_local_dir) is None
 
-    with spark_server_command(env) as remote, spark_session(remote) as spark:
+    duckdb_warehouse = _duckdb_build(export, tmp_path)
+
+    with spark_session(remote) as spark:
         landed_twice = spark.sql(
             "SELECT path FROM meta.landed_files WHERE status = 'landed' "
             "GROUP BY path HAVING count(*) > 1"
@@ -217,12 +209,52 @@ def test_a_second_run_lands_only_the_new_transfer_and_equals_duckdb(tmp_path, th
             "SELECT ID, DEFAULT_PAYMENT_METHOD_TYPE FROM stigg.CUSTOMERS WHERE ID LIKE 'bad-%'"
         )
         assert [tuple(row) for row in spark.sql(documented).collect()] == [("bad-spelling", "CARD")]
-        assert differences(three_transfers.duckdb_warehouse, spark, COMPARED_SCHEMAS) == {}
-        _relanding_a_file_replaces_its_rows(spark, full)
-        _an_export_the_server_cannot_see_is_named(spark, full)
+        assert differences(duckdb_warehouse, spark, COMPARED_SCHEMAS) == {}
+        _relanding_a_file_replaces_its_rows(spark, export)
+        _an_export_the_server_cannot_see_is_named(spark, export)
 
 
-def _write_bad_customers(export: Path, transfer_folder: str) -> None:
+def _add_a_transfer(export: Path) -> list[str]:
+    """One more transfer in each model's folder, a day after the last: the last transfer's
+    records again (an export repeats updated records), and bad customers. The new files' paths."""
+    new_files = []
+    for model in sorted(p for p in export.iterdir() if p.is_dir()):
+        last = sorted(model.glob("dt=*"))[-1]
+        day = date.fromisoformat(last.name.removeprefix("dt=")) + timedelta(days=1)
+        folder = model / f"dt={day.isoformat()}"
+        folder.mkdir()
+        for file in sorted(last.glob("*.parquet")):
+            copied = folder / f"{file.stem.split('_')[0]}_{day:%Y%m%d}023500.parquet"
+            shutil.copyfile(file, copied)
+            new_files.append(copied)
+        if model.name == "customers":
+            new_files.append(_write_bad_customers(export, folder.name))
+    return sorted(p.relative_to(export).as_posix() for p in new_files)
+
+
+def test_a_null_in_a_mandatory_column_fails_its_not_null_test_on_spark(spark_sample, tmp_path):
+    """Spark enforces no NOT NULL, so the not_null tests are the guard: a NULL that reached a
+    documented table (written here behind the pipeline's back) fails the build's test. It runs
+    last on the sample's server, which it changes."""
+    remote = spark_sample.remote
+    with spark_session(remote) as spark:
+        slot = published_slot(spark)
+        table = f"stigg__{slot}.CUSTOMERS"
+        values = ", ".join("NULL" if c.name == "ID" else c.name for c in CUSTOMERS.columns)
+        spark.sql(f"INSERT INTO {table} SELECT {values} FROM {table} LIMIT 1")
+    result = run_dbt(
+        ["test", "--target", "spark", "--select", "not_null_CUSTOMERS"],
+        None,
+        tmp_path,
+        environment={"STIGG_SPARK_REMOTE": remote},
+        stigg_build_slot=slot,
+        stigg_check_scope="all",
+    )
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "FAIL 1 not_null_CUSTOMERS" in result.stdout
+
+
+def _write_bad_customers(export: Path, transfer_folder: str) -> Path:
     """Three customers in one more file of the transfer: a NULL in a mandatory column, a value
     that cannot be cast, and an enum in another spelling (which takes the doc's)."""
     import pyarrow as pa
@@ -241,7 +273,9 @@ def _write_bad_customers(export: Path, transfer_folder: str) -> None:
         base | {"ID": "bad-spelling", "DEFAULT_PAYMENT_METHOD_TYPE": "card"},
     ]
     schema = pa.schema([(name, pa.string()) for name in ["ID", *base]])
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / f"0001_{stamp}.parquet")
+    path = folder / f"0001_{stamp}.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+    return path
 
 
 def _an_export_the_server_cannot_see_is_named(spark, export: Path) -> None:

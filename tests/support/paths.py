@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
-from orchestration.settings import PROJECT_ROOT
+from orchestration.defs.dbt_project import WAREHOUSE_FILE
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
 
@@ -20,3 +22,12 @@ SCREENSHOTS = Path(
 
 # Where the fault tests keep the line of figures they print (RELIABILITY.md quotes them).
 FIGURES = Path(os.environ.get("STIGG_FIGURES_DIR", PROJECT_ROOT / "artifacts" / "figures"))
+
+
+def remove_dbt_folders_of_warehouses_under(root: Path) -> None:
+    """Remove each warehouse's dbt folder (dbt_project/target/warehouses/) whose warehouse lived
+    under `root`, as its `warehouse.txt` says."""
+    root = root.resolve()
+    for owner in (DBT_PROJECT_DIR / "target" / "warehouses").glob(f"*/{WAREHOUSE_FILE}"):
+        if Path(owner.read_text().strip()).resolve().is_relative_to(root):
+            shutil.rmtree(owner.parent, ignore_errors=True)

@@ -8,23 +8,26 @@
     superseded row is a distinct older version. Rows whose key is NULL are all rejected. The test
     stigg_reconciles_with_raw on each documented table fails when its row does not balance.
 -#}
-{% macro stigg_table_reconciliation(table_name, rows='true') %}
+{% macro stigg_table_reconciliation(table_name, rows='true', relations=none) %}
 {%- set table = stigg_table(table_name) -%}
 {%- set model = table_name | lower -%}
 {%- set key = stigg_key_tuple(table.key) -%}
 {%- set key_present = 'not ' ~ stigg_key_is_null(table.key) -%}
-{#- The view (meta.reconciliation) names its inputs by ref and source; a test that checks some
-    `rows` only (stigg_rows_of_the_last_build) names them by relation. -#}
-{%- if rows == 'true' -%}
+{#- The view (meta.reconciliation) names its inputs by ref and source; the test on a documented
+    table is handed them (`relations`: raw, staged, documented, rejects), so that it reads its
+    own table's inputs, not the view of all seventeen. -#}
+{%- if relations is none -%}
     {%- set raw = source('stigg_raw', model) -%}
     {%- set staged = ref('stg_stigg__' ~ model) -%}
     {%- set documented = ref(table_name) -%}
     {%- set rejects = ref('rejects_' ~ model) -%}
 {%- else -%}
-    {%- set raw = none -%}
-    {%- set staged = api.Relation.create(schema='staging', identifier='stg_stigg__' ~ model) -%}
-    {%- set documented = api.Relation.create(schema='stigg', identifier=table_name) -%}
-    {%- set rejects = api.Relation.create(schema='rejects', identifier=model) -%}
+    {%- set raw, staged = relations.raw, relations.staged -%}
+    {%- set documented, rejects = relations.documented, relations.rejects -%}
+{%- endif -%}
+{#- Some rows only (those of keys): raw's are the staged ones (a raw row is one staged row). -#}
+{%- if rows != 'true' -%}
+    {%- set raw = staged -%}
 {%- endif -%}
 select
     '{{ table_name }}' as table_name,
@@ -39,8 +42,7 @@ select
     staged.distinct_keys,
     rejected.rejected_keys
 from
-    {#- Some rows only: those of keys, so raw's are the staged ones (a raw row is one staged row). -#}
-    (select count(*) as raw_rows from {{ raw if raw is not none else staged }} where {{ rows }}) as raw,
+    (select count(*) as raw_rows from {{ raw }} where {{ rows }}) as raw,
     (
         select
             count(*) as staged_rows,
