@@ -75,9 +75,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (selected if tiers.runs_in(tiers.tier_of(item), chosen) else deselected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-    # The longest modules first, so that the two workers end together (xdist hands out modules
+    # Modules with a test that must be alone first, while no long test holds the other worker;
+    # then the longest modules, so that the two workers end together (xdist hands out modules
     # in this order).
-    items[:] = sorted(selected, key=tiers.start_order)
+    alone = {item.path for item in selected if item.get_closest_marker("alone") is not None}
+    items[:] = sorted(selected, key=lambda item: (item.path not in alone, tiers.start_order(item)))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
-
-import pytest
+from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
@@ -63,24 +63,32 @@ def test_no_module_imports_a_layer_above_it():
     assert upward == []
 
 
-def _target_state() -> dict[str, float]:
-    target = DBT_PROJECT_DIR / "target"
-    return {
-        p.relative_to(target).as_posix(): p.stat().st_mtime
-        for p in target.rglob("*")
-        if p.is_file()
-    }
+def _target_state(target: Path) -> dict[str, float]:
+    return {p.relative_to(target).as_posix(): p.stat().st_mtime for p in target.rglob("*")}
 
 
-# It makes a model newer than the manifest for a moment: no run may start meanwhile.
-@pytest.mark.alone
+def _project_copy(destination: Path) -> Path:
+    """The package, the dbt project (with its manifest, not its runs), the profile and the
+    project's config in `destination`, mtimes kept: a project to change without changing the one other tests run."""
+    ignore = shutil.ignore_patterns("__pycache__", "target")
+    shutil.copytree(PACKAGE, destination / "orchestration", ignore=ignore)
+    shutil.copytree(DBT_PROJECT_DIR, destination / "dbt_project", ignore=ignore)
+    (destination / "dbt_project" / "target").mkdir()
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    shutil.copy2(manifest, destination / "dbt_project" / "target" / "manifest.json")
+    for name in ("profiles.yml", "pyproject.toml"):  # the profile; the `dg` project's config
+        shutil.copy2(PROJECT_ROOT / name, destination / name)
+    return destination
+
+
 def test_loading_the_definitions_after_a_model_changed_starts_no_process_and_writes_nothing(
     tmp_path,
 ):
-    model = DBT_PROJECT_DIR / "models" / "stigg" / "CUSTOMERS.sql"
-    saved = model.stat()
-    before = _target_state()
-    os.utime(model)  # newer than the manifest: the old code parsed dbt here
+    project = _project_copy(tmp_path / "project")
+    target = project / "dbt_project" / "target"
+    before = _target_state(target)
+    # A model newer than the manifest: the old code parsed dbt here.
+    os.utime(project / "dbt_project" / "models" / "stigg" / "CUSTOMERS.sql")
     probe = textwrap.dedent(
         """
         import json, os, subprocess, sys
@@ -98,25 +106,26 @@ def test_loading_the_definitions_after_a_model_changed_starts_no_process_and_wri
             started.append("fork")
             return real_fork()
         os.fork = recording_fork
+        import orchestration
         from orchestration.definitions import defs
         definitions = defs()
         definitions.resolve_asset_graph()
+        print(orchestration.__file__)
         print(json.dumps(started))
         """
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STIGG_", "DAGSTER_"))}
     env["DAGSTER_HOME"] = str(tmp_path / "home")
-    try:
-        result = subprocess.run(
-            [sys.executable, "-c", probe],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        os.utime(model, ns=(saved.st_atime_ns, saved.st_mtime_ns))
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=project,  # first on the path: the copy's package, not the installed one
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
-    assert _target_state() == before
+    lines = result.stdout.strip().splitlines()
+    assert lines[-2] == str(project / "orchestration" / "__init__.py")
+    assert json.loads(lines[-1]) == []
+    assert _target_state(target) == before
