@@ -26,6 +26,7 @@ from orchestration.settings import PROJECT_ROOT, Settings
 from orchestration.spec.tables import TABLES
 from tests.support.api import differences_from_export, records_of
 from tests.support.fake_stigg_api import FakeStiggApi, Fault
+from tests.support.leaks import files_containing
 from tests.support.runs import clean_env, run_cli
 from tests.support.warehouse import query
 
@@ -127,8 +128,7 @@ def _no_key_leaked(api: ApiRun, tmp_path: Path) -> None:
         for result in api.outputs:
             assert key not in result.stdout and key not in result.stderr
         for root in (tmp_path / "dagster_home", api.warehouse.parent, dbt_target):
-            leaks = [p for p in root.rglob("*") if p.is_file() and key.encode() in p.read_bytes()]
-            assert leaks == []
+            assert files_containing(root, key.encode()) == []
 
 
 def test_an_api_pull_equals_the_export_a_wrong_key_fails_and_no_key_leaks(

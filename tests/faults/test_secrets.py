@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from pathlib import Path
 
@@ -11,20 +10,10 @@ import pytest
 
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
+from tests.support.leaks import files_containing
 from tests.support.runs import run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.ci]
-
-
-def _files_containing(root: Path, secret: bytes) -> list[str]:
-    """The files under `root` that hold `secret` (a file removed while the walk runs, as
-    another test's run prunes its dbt folders, is skipped)."""
-    found = []
-    for path in root.rglob("*"):
-        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-            if path.is_file() and secret in path.read_bytes():
-                found.append(str(path))
-    return found
 
 
 def test_a_planted_s3_secret_appears_in_no_output_log_or_file(tmp_path, pipeline_env, s3_server):
@@ -54,10 +43,10 @@ def test_a_planted_s3_secret_appears_in_no_output_log_or_file(tmp_path, pipeline
 
     for result in (ok, missing, broken):
         assert secret not in result.stdout and secret not in result.stderr
-    assert _files_containing(Path(pipeline_env["DAGSTER_HOME"]), secret.encode()) == []
+    assert files_containing(Path(pipeline_env["DAGSTER_HOME"]), secret.encode()) == []
     assert (
-        _files_containing(Path(pipeline_env["STIGG_WAREHOUSE_PATH"]).parent, secret.encode()) == []
+        files_containing(Path(pipeline_env["STIGG_WAREHOUSE_PATH"]).parent, secret.encode()) == []
     )
     # dbt's log of this run is in the warehouse's dbt folder, which the line below reads.
     assert list(Settings.from_env(pipeline_env).dbt_target_dir.glob("stigg_dbt_models-*/dbt.log"))
-    assert _files_containing(DBT_PROJECT_DIR / "target", secret.encode()) == []
+    assert files_containing(DBT_PROJECT_DIR / "target", secret.encode()) == []

@@ -3,12 +3,11 @@ equals the incremental history."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.support.runs import copy_new_files, run_cli
+from tests.support.runs import copy_new_files, run_cli, temporary_environment
 from tests.support.warehouse import query, table_checksums
 
 pytestmark = pytest.mark.slow
@@ -91,13 +90,8 @@ def _run_job_in_process(env: dict[str, str], dagster_home: Path):
     from orchestration.defs.automation import STIGG_ELT_JOB
 
     dagster_home.mkdir()
-    saved = dict(os.environ)
-    os.environ.update({k: v for k, v in env.items() if k.startswith("STIGG_")})
-    try:
-        with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
-            result = defs().resolve_job_def(STIGG_ELT_JOB).execute_in_process(instance=instance)
-            logs = " ".join(entry.user_message for entry in instance.all_logs(result.run_id))
-            return result, logs
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    stigg = {k: v for k, v in env.items() if k.startswith("STIGG_")}
+    with temporary_environment(stigg), dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
+        result = defs().resolve_job_def(STIGG_ELT_JOB).execute_in_process(instance=instance)
+        logs = " ".join(entry.user_message for entry in instance.all_logs(result.run_id))
+        return result, logs

@@ -71,7 +71,7 @@ def run_dbt(
         "--vars", json.dumps({**database_var, **variables}),
         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
     ]  # fmt: skip
-    with contextlib.chdir(DBT_PROJECT_DIR), _environment(environment or {}):
+    with contextlib.chdir(DBT_PROJECT_DIR), temporary_environment(environment or {}):
         outcome = dbtRunner(callbacks=[events.append]).invoke(invocation)
     lines = [e.info.msg for e in events if e.info.level in ("info", "warn", "error")]
     returncode = 0 if outcome.success else 2 if outcome.exception is not None else 1
@@ -79,17 +79,16 @@ def run_dbt(
 
 
 @contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
+def temporary_environment(values: dict[str, str]) -> Iterator[None]:
+    """This process's environment with `values` set; afterwards, the environment it had before,
+    whatever the code in between changed."""
+    saved = dict(os.environ)
     os.environ.update(values)
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def copy_transfers(full: Path, export: Path, days: set[str]) -> None:
