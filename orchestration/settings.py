@@ -51,6 +51,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# Each warehouse's dbt folder (Settings.dbt_target_dir) is in here.
+DBT_WAREHOUSE_FOLDERS = DBT_PROJECT_DIR / "target" / "warehouses"
 SAMPLE_EXPORT_DIR = PROJECT_ROOT / "seeds" / "sample_export"
 DEFAULT_WAREHOUSE_PATH = PROJECT_ROOT / "warehouse" / "stigg_warehouse.duckdb"
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
@@ -292,7 +294,7 @@ class Settings:
         from. A run of another warehouse never prunes them nor replaces that parse."""
         stem = self.warehouse_path.name.split(".")[0]
         digest = hashlib.sha256(str(self.warehouse_path).encode()).hexdigest()[:8]
-        return DBT_PROJECT_DIR / "target" / "warehouses" / f"{stem}-{digest}"
+        return DBT_WAREHOUSE_FOLDERS / f"{stem}-{digest}"
 
     @property
     def builder_pid_path(self) -> Path:

@@ -78,7 +78,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # Modules with a test that must be alone first, while no long test holds the other worker;
     # then the longest modules, so that the two workers end together (xdist hands out modules
     # in this order).
-    alone = {item.path for item in selected if item.get_closest_marker("alone") is not None}
+    alone = {item.path for item in selected if tiers.is_alone(item)}
     items[:] = sorted(selected, key=lambda item: (item.path not in alone, tiers.start_order(item)))
 
 
@@ -87,7 +87,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     """A test marked `alone` runs with no other test beside it on the other worker. The JUnit XML
     records when each test started, on which worker, and how long it waited for the machine."""
     asked = time.time()
-    with tiers.machine_share(item.config, alone=item.get_closest_marker("alone") is not None):
+    with tiers.machine_share(item.config, alone=tiers.is_alone(item)):
         started = time.time()
         worker = getattr(item.config, "workerinput", {}).get("workerid", "main")
         item.user_properties += [

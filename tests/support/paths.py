@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from orchestration.defs.dbt_project import WAREHOUSE_FILE
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from orchestration.settings import DBT_WAREHOUSE_FOLDERS, PROJECT_ROOT
 
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
 
@@ -28,6 +28,6 @@ def remove_dbt_folders_of_warehouses_under(root: Path) -> None:
     """Remove each warehouse's dbt folder (dbt_project/target/warehouses/) whose warehouse lived
     under `root`, as its `warehouse.txt` says."""
     root = root.resolve()
-    for owner in (DBT_PROJECT_DIR / "target" / "warehouses").glob(f"*/{WAREHOUSE_FILE}"):
+    for owner in DBT_WAREHOUSE_FOLDERS.glob(f"*/{WAREHOUSE_FILE}"):
         if Path(owner.read_text().strip()).resolve().is_relative_to(root):
             shutil.rmtree(owner.parent, ignore_errors=True)

@@ -26,6 +26,11 @@ def tier_of(item: pytest.Item) -> str:
     return tier_of_marks({mark.name for mark in item.iter_markers()})
 
 
+def is_alone(item: pytest.Item) -> bool:
+    """Whether a test must have the machine to itself (the `alone` mark)."""
+    return item.get_closest_marker("alone") is not None
+
+
 def tier_of_marks(marks: set[str]) -> str:
     """`soak`, `ci`, `slow` (the default tier), or none of them (fast)."""
     for tier in ("soak", "ci"):
