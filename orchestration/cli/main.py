@@ -251,7 +251,6 @@ def _run(args: argparse.Namespace) -> int:
     if settings.engine == "spark":
         print(f"Spark: {spark_server_description(settings)}", flush=True)
     home = dagster_home()
-    home.mkdir(parents=True, exist_ok=True)
     dbt_output = contextlib.nullcontext() if args.verbose else _stdout_discarded()
     with (
         open_instance(home) as instance,
@@ -386,10 +385,12 @@ def _ui(args: argparse.Namespace) -> int:
     if refuse:
         return 2
     from orchestration.defs import dbt_project
+    from orchestration.runtime.event_log import open_instance
 
     dbt_project.prepare()  # before the code server loads the definitions
     home = dagster_home()
-    home.mkdir(parents=True, exist_ok=True)
+    with open_instance(home):  # its databases made here, before Dagster's processes open them
+        pass
     env = subprocess_environment(home)
     print(f"Dagster UI: http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
     # Its own session, so stopping it reaches every process it starts (webserver, daemon, code

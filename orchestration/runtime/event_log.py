@@ -12,6 +12,12 @@ any other instance over the same home read them as usual.
 `open_instance` uses it wherever an instance's dagster.yaml leaves storage to Dagster's default,
 for the runs that this process executes (`stigg-warehouse run`). A dagster.yaml that configures a
 storage (Postgres, say) is used as it is.
+
+Dagster's SQLite storages create and stamp their databases the first time an instance opens a home,
+with nothing to stop two processes doing it at once: two first runs started together leave the
+version table with two rows, and no process can open that home again. `open_instance` opens under
+a file lock in the home, and `stigg-warehouse ui` opens it once before it starts Dagster's own
+processes, so a home is initialized by one process.
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._serdes import ConfigurableClassData
+from filelock import FileLock
 from sqlalchemy import Connection, Engine, create_engine, event
 
 _STORAGE_KEYS = ("storage", "run_storage", "event_log_storage", "schedule_storage")
 _BUSY_TIMEOUT_SECONDS = 15  # Dagster's own, for a database another process is writing
+INITIALIZATION_LOCK = ".stigg-instance.lock"
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
@@ -86,15 +94,18 @@ def _commit_without_waiting_for_the_disk(dbapi_connection: Any, _record: Any) ->
 
 def open_instance(home: Path) -> DagsterInstance:
     """The Dagster instance of `home`, as its dagster.yaml (if any) configures it; when that leaves
-    storage to Dagster's default, with this module's storage over the same event log files."""
-    config, _ = dagster_instance_config(str(home))
-    if any(config.get(key) for key in _STORAGE_KEYS):
-        return DagsterInstance.from_config(str(home))
-    pooled = {
-        "module": __name__,
-        "class": PooledSqliteEventLogStorage.__name__,
-        "config": {"base_dir": str(home / "history" / "runs")},
-    }
-    return DagsterInstance.from_ref(
-        InstanceRef.from_dir(str(home), overrides={"event_log_storage": pooled})
-    )
+    storage to Dagster's default, with this module's storage over the same event log files. Opened
+    under the home's initialization lock (the storages create their databases as they open)."""
+    home.mkdir(parents=True, exist_ok=True)
+    with FileLock(home / INITIALIZATION_LOCK):
+        config, _ = dagster_instance_config(str(home))
+        if any(config.get(key) for key in _STORAGE_KEYS):
+            return DagsterInstance.from_config(str(home))
+        pooled = {
+            "module": __name__,
+            "class": PooledSqliteEventLogStorage.__name__,
+            "config": {"base_dir": str(home / "history" / "runs")},
+        }
+        return DagsterInstance.from_ref(
+            InstanceRef.from_dir(str(home), overrides={"event_log_storage": pooled})
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 import dagster as dg
@@ -68,3 +69,29 @@ def test_a_home_that_configures_its_storage_keeps_it(tmp_path):
         assert not isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
         _materialize(instance)
     assert any(Path(tmp_path / "elsewhere").rglob("*.db"))
+
+
+def _open_when_all_are_ready(home: str, ready: multiprocessing.synchronize.Barrier) -> None:
+    ready.wait()
+    with open_instance(Path(home)):
+        pass
+
+
+def test_processes_that_open_a_new_home_at_once_leave_it_readable(tmp_path):
+    """Dagster's SQLite storages create their databases on first open with no lock of their own;
+    without ours, four processes at once left the run storage with two version rows in 6 homes of
+    10 (and some of the four failed)."""
+    fork = multiprocessing.get_context("fork")
+    for attempt in range(4):
+        home = tmp_path / f"home{attempt}"
+        ready = fork.Barrier(4)
+        openers = [
+            fork.Process(target=_open_when_all_are_ready, args=(str(home), ready)) for _ in range(4)
+        ]
+        for opener in openers:
+            opener.start()
+        for opener in openers:
+            opener.join(timeout=60)
+        assert [opener.exitcode for opener in openers] == [0, 0, 0, 0]
+        with dg.DagsterInstance.from_config(str(home)) as reader:
+            assert reader.get_runs() == []
