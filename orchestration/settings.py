@@ -370,8 +370,9 @@ def java_home(environ: Mapping[str, str] | None = None) -> str | None:
 
 
 def dbt_executable() -> str:
-    """dbt, installed beside this Python: found without an activated venv or PATH."""
-    return str(Path(sys.executable).parent / "dbt")
+    """dbt as the runs start it (`stigg-dbt`, runtime/dbt_command.py), installed beside this
+    Python: found without an activated venv or PATH."""
+    return str(Path(sys.executable).parent / "stigg-dbt")
 
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -104,7 +105,8 @@ def test_generate_requires_an_output_folder():
 
 
 def test_runs_find_dbt_beside_this_python_without_an_activated_venv():
-    assert dbt_executable() == str(Path(sys.executable).parent / "dbt")
+    assert dbt_executable() == str(Path(sys.executable).parent / "stigg-dbt")
+    assert subprocess.run([dbt_executable(), "--help"], capture_output=True).returncode == 0
     env = subprocess_environment(Path("/dh"), {"PATH": "/usr/bin"})
     assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
     assert env["PATH"].endswith("/usr/bin") and env["DAGSTER_HOME"] == "/dh"
