@@ -161,21 +161,8 @@ def _column_entry(table: Table, column: Column) -> dict:
         "description": description,
         "data_type": data_type(table, column),
     }
-    tests: list = []
     if column.mandatory:
         entry["constraints"] = [{"type": "not_null"}]  # the table's test: not_null_<TABLE>
-    if column.enum:
-        # A value outside the doc's enum is still a real record: it stays, and the test warns.
-        tests.append(
-            {
-                "accepted_values": {
-                    "arguments": {"values": list(column.enum)},
-                    "config": _WARN,
-                }
-            }
-        )
-    if tests:
-        entry["data_tests"] = tests
     return entry
 
 
@@ -196,6 +183,17 @@ def _table_tests(table: Table) -> list:
         not_null_test(f"not_null_{table.name}", mandatory),
         unique_key_test(f"unique_{table.name}_{'_'.join(table.key)}", list(table.key)),
     ]
+    if enums := {c.name: list(c.enum) for c in table.columns if c.enum}:
+        # A value outside the doc's enum is still a real record: it stays, and the test warns.
+        tests.append(
+            {
+                "stigg_accepted_values": {
+                    "name": f"accepted_values_{table.name}",
+                    "arguments": {"columns": enums},
+                    "config": _WARN,
+                }
+            }
+        )
     if table.references:
         # Warn: an export can reference a record that an earlier, unexported change created.
         references = [

@@ -322,10 +322,7 @@ def test_dates_far_in_the_past_and_future_are_kept(hostile):
 def test_an_unknown_enum_value_is_kept_and_warned(hostile):
     result, warehouse, _ = hostile
     assert customers_row(warehouse, "c-enum", "DEFAULT_PAYMENT_METHOD_TYPE") == [("PAYPAL",)]
-    assert (
-        "accepted_values_CUSTOMERS_DEFAULT_PAYMENT_METHOD_TYPE__CARD__BANK (WARN, 1 rows)"
-        in result.stdout
-    )
+    assert "accepted_values_CUSTOMERS (WARN, 1 rows)" in result.stdout
 
 
 def test_unicode_and_a_megabyte_string_round_trip_exactly(hostile):

@@ -158,10 +158,7 @@ def test_an_unknown_enum_value_stays_and_its_check_warns(built):
         warehouse,
         """SELECT DEFAULT_PAYMENT_METHOD_TYPE FROM stigg."CUSTOMERS" WHERE ID = 'c-upd'""",
     ) == [("PAYPAL",)]
-    assert (
-        "stigg/CUSTOMERS:accepted_values_CUSTOMERS_DEFAULT_PAYMENT_METHOD_TYPE__CARD__BANK (WARN, 1 rows)"
-        in result.stdout
-    )
+    assert "stigg/CUSTOMERS:accepted_values_CUSTOMERS (WARN, 1 rows)" in result.stdout
 
 
 def test_rows_that_break_the_contract_are_rejected_with_reasons(built):

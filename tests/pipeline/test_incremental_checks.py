@@ -130,10 +130,19 @@ def test_an_unknown_enum_value_is_caught_in_new_rows_too(incremental_warehouse, 
             [measurement],
         )
     scoped = _failures(broken, tmp_path / "scoped", "USAGE_MEASUREMENTS", **NEW_ROWS)
-    [enum_check] = [
-        name for name in scoped if name.startswith("accepted_values_USAGE_MEASUREMENTS")
+    assert scoped["accepted_values_USAGE_MEASUREMENTS"] == "warn"
+    # One test for the table's enums; its failing row names the column and the value.
+    [compiled] = [
+        r["compiled_code"]
+        for r in json.loads((tmp_path / "scoped" / "target" / "run_results.json").read_text())[
+            "results"
+        ]
+        if r["unique_id"].split(".")[2] == "accepted_values_USAGE_MEASUREMENTS"
     ]
-    assert scoped[enum_check] == "warn"
+    shown = run_dbt(["show", "--inline", compiled, "--output", "json"], broken, tmp_path / "show")
+    assert json.loads(shown.event_data("ShowNode")[0]["preview"]) == [
+        {"column_name": "RESET_PERIOD", "unexpected_value": "FORTNIGHT", "unexpected_rows": 1}
+    ]
 
 
 def test_an_incremental_run_checks_only_the_keys_of_its_loads(incremental_warehouse):
