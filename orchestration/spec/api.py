@@ -29,9 +29,12 @@ NOT_DELETED = "$not_deleted"  # false: the API lists only live entitlements
 ENTITLEMENT_KEY = (
     "$entitlement_key"  # 'api-ent-' + sha256 of environment, customer, resource, feature
 )
+# IS_CUSTOM_PRICE_SUBSCRIPTION: the API's subscriptions have no such field, but their pricingType
+# says it (FREE, PAID or CUSTOM): true for CUSTOM, false otherwise.
+CUSTOM_PRICING = "$custom_pricing"
 TIERS = "$tiers"  # the price's tiers, written in the doc's shape (below)
 AMOUNTS_OFF = "$amounts_off"  # a coupon's amounts off, a list of { amount currency } as text
-DERIVED = (FIRST_SEEN, STATE_SEEN, NOT_DELETED, ENTITLEMENT_KEY)
+DERIVED = (FIRST_SEEN, STATE_SEEN, NOT_DELETED, ENTITLEMENT_KEY, CUSTOM_PRICING)
 OR_ELSE = " or else "  # `field or else rule`: the rule when the API gives the field no value
 
 API_RULE_NOTES = {
@@ -45,6 +48,8 @@ API_RULE_NOTES = {
     ENTITLEMENT_KEY: "From Stigg's API (STIGG_SOURCE=api), which gives entitlements no id: "
     "'api-ent-' followed by the first 32 hex digits of the SHA-256 of ENVIRONMENT_ID, "
     "CUSTOMER_ID, RESOURCE_ID (empty when none) and FEATURE_ID joined by '|'.",
+    CUSTOM_PRICING: "From Stigg's API (STIGG_SOURCE=api), which has no such field: true when "
+    "the subscription's pricingType is CUSTOM, false otherwise.",
     ABSENT: "Stigg's API has no field for it: NULL from STIGG_SOURCE=api.",
 }
 
@@ -55,6 +60,12 @@ JSON_LIST_SELECTIONS = {
     TIERS: "tiers { upTo unitPrice { amount currency } }",
     AMOUNTS_OFF: "amountsOff { amount currency }",
 }
+# The fields of a union's member types, each selected with an inline fragment on its type: an
+# entitlement's resetPeriodConfiguration is one of three configurations, one per reset period.
+UNION_MEMBER_FIELDS = {
+    "resetPeriodConfiguration.monthlyAccordingTo": "MonthlyResetPeriodConfig",
+    "resetPeriodConfiguration.weeklyAccordingTo": "WeeklyResetPeriodConfig",
+}
 
 
 @dataclass(frozen=True)
@@ -63,18 +74,32 @@ class ApiModel:
 
     model: str  # the export's folder name (customers)
     query: str | None  # the list query (customers); None for a model nested in another
-    node_type: str | None = None  # the GraphQL type of a node (Customer); its Filter and Sort
+    # The list's node type and its argument types, as the query's reference page names them.
+    node_type: str | None = None
+    filter_type: str | None = None
+    sort_type: str | None = None
     # The field that an incremental pull filters and sorts on; None: pulled in full each time.
     incremental_field: str | None = None
     # For a nested model: the parent model whose records hold it (NESTED says in which field).
     parent: str | None = None
     columns: dict[str, str] = field(default_factory=dict)  # the exceptions to camelCase
-    # How a list is sorted, so that cursors stay stable; an incremental pull sorts on its field.
-    sort_fields: tuple[str, ...] = ("createdAt", "id")
+    # A unique field that the list accepts as a sort: after createdAt (or the incremental field),
+    # it keeps the order, and so the cursors, stable. None: the list has none.
+    tie_break: str | None = "id"
 
     @property
     def table(self) -> Table:
         return TABLES_BY_MODEL[self.model]
+
+    @property
+    def operation(self) -> str:
+        """The GraphQL operation name of the list's page: its query's name (Customers)."""
+        return self.query[0].upper() + self.query[1:]
+
+    @property
+    def sort_fields(self) -> tuple[str, ...]:
+        """The list's sort: the incremental field (createdAt for a full pull), then the tie-break."""
+        return tuple(f for f in (self.incremental_field or "createdAt", self.tie_break) if f)
 
     @property
     def pulled_in_full(self) -> bool:
@@ -110,6 +135,8 @@ API_MODELS: tuple[ApiModel, ...] = (
         "customers",
         "customers",
         "Customer",
+        "CustomerFilter",
+        "CustomerSort",
         incremental_field="updatedAt",
         columns={"COUPON_ID": "coupon.refId"},
     ),
@@ -117,14 +144,27 @@ API_MODELS: tuple[ApiModel, ...] = (
         "customer_resources",
         "customerResources",
         "CustomerResource",
+        "CustomerResourceFilter",
+        "CustomerResourceSort",
         columns={"CUSTOMER_ID": "customer.customerId", "UPDATED_AT": STATE_SEEN},
-        sort_fields=("createdAt",),  # a customer resource has no id of its own
+        tie_break=None,  # a customer resource has no id of its own
     ),
     ApiModel(
         "subscriptions",
         "subscriptions",
-        "Subscription",
-        columns={"PLAN_ID": "plan.refId", "COUPON_ID": "coupon.refId", "UPDATED_AT": STATE_SEEN},
+        "SubscriptionQuery",
+        "SubscriptionQueryFilter",
+        "SubscriptionQuerySort",
+        columns={
+            # The node's own customerId is the customer's internal id (the reference page's
+            # filter says so); its customer's customerId is the public one (FOREIGN_KEYS_HOLD).
+            "CUSTOMER_ID": "customer.customerId",
+            "PLAN_ID": "plan.refId",
+            "COUPON_ID": "coupon.refId",
+            "UPDATED_AT": STATE_SEEN,
+            "IS_CUSTOM_PRICE_SUBSCRIPTION": CUSTOM_PRICING,
+        },
+        tie_break="subscriptionId",  # the list refuses a sort on id
     ),
     ApiModel(
         "subscription_prices",
@@ -144,6 +184,7 @@ API_MODELS: tuple[ApiModel, ...] = (
         parent="subscriptions",
         columns={
             **_OF_THE_SUBSCRIPTION,
+            "COUPON_ID": "refId",  # the applied coupon's public id
             "CREATED_AT": FIRST_SEEN,
             "UPDATED_AT": STATE_SEEN,
             "DELETED_AT": ABSENT,
@@ -153,6 +194,8 @@ API_MODELS: tuple[ApiModel, ...] = (
         "products",
         "products",
         "Product",
+        "ProductFilter",
+        "ProductSort",
         incremental_field="updatedAt",
         columns={"PRODUCT_ID": "refId"},
     ),
@@ -160,6 +203,8 @@ API_MODELS: tuple[ApiModel, ...] = (
         "plans",
         "plans",
         "Plan",
+        "PlanFilter",
+        "PlanSort",
         incremental_field="updatedAt",
         columns={"PLAN_ID": "refId", "BASE_PLAN_ID": "basePlan.refId"},
     ),
@@ -167,6 +212,8 @@ API_MODELS: tuple[ApiModel, ...] = (
         "addons",
         "addons",
         "Addon",
+        "AddonFilter",
+        "AddonSort",
         incremental_field="updatedAt",
         columns={"ADDON_ID": "refId"},
     ),
@@ -186,12 +233,16 @@ API_MODELS: tuple[ApiModel, ...] = (
         "package_entitlements",
         "packageEntitlements",
         "PackageEntitlement",
+        "PackageEntitlementFilter",
+        "PackageEntitlementSort",
         incremental_field="updatedAt",
     ),
     ApiModel(
         "promotional_entitlements",
         "promotionalEntitlements",
         "PromotionalEntitlement",
+        "PromotionalEntitlementFilter",
+        "PromotionalEntitlementSort",
         incremental_field="updatedAt",
         columns={"CUSTOMER_ID": "customer.customerId"},
     ),
@@ -199,6 +250,8 @@ API_MODELS: tuple[ApiModel, ...] = (
         "features",
         "features",
         "Feature",
+        "FeatureFilter",
+        "FeatureSort",
         incremental_field="updatedAt",
         columns={"FEATURE_ID": "refId"},
     ),
@@ -225,6 +278,8 @@ API_MODELS: tuple[ApiModel, ...] = (
         "usage_measurements",
         "usageMeasurements",
         "UsageMeasurement",
+        "UsageMeasurementFilter",
+        "UsageMeasurementSort",
         incremental_field="createdAt",
         columns={
             "CUSTOMER_ID": "customer.customerId",
@@ -240,6 +295,8 @@ API_MODELS: tuple[ApiModel, ...] = (
         "coupons",
         "coupons",
         "Coupon",
+        "CouponFilter",
+        "CouponSort",
         incremental_field="updatedAt",
         columns={"COUPON_ID": "refId", "AMOUNTS_OFF": AMOUNTS_OFF},
     ),

@@ -42,6 +42,57 @@ def test_a_field_the_sdl_lacks_fails_validation():
     assert graphql.validate(schema, graphql.parse(wrong))
 
 
+def _refused(document: str, variables: dict | None = None) -> list[str]:
+    """What the SDL says against a document (and its variables); [] when it is accepted."""
+    schema = graphql.build_schema(queries.SCHEMA_PATH.read_text(encoding="utf-8"))
+    errors = graphql.validate(schema, graphql.parse(document))
+    if not errors and variables is not None:
+        errors = graphql.graphql_sync(schema, document, variable_values=variables).errors or []
+    return [error.message for error in errors]
+
+
+def test_each_correction_from_stiggs_reference_refuses_the_document_it_replaced():
+    """The documents as a naming rule wrote them, before they were checked against Stigg's
+    published reference (shared/stigg-api.md), are refused; the corrected ones pass."""
+    subscriptions = queries.list_query("subscriptions")
+    entitlements = queries.entitlements_query()
+    fragments = (
+        "resetPeriodConfiguration { ... on MonthlyResetPeriodConfig { monthlyAccordingTo } "
+        "... on WeeklyResetPeriodConfig { weeklyAccordingTo } }"
+    )
+    assert fragments in entitlements
+    before = {
+        "argument types named by a rule": subscriptions.replace(
+            "SubscriptionQueryFilter", "SubscriptionFilter"
+        ).replace("SubscriptionQuerySort", "SubscriptionSort"),
+        "isCustomPriceSubscription": subscriptions.replace(
+            "pricingType", "pricingType isCustomPriceSubscription"
+        ),
+        "a coupon's couponId": subscriptions.replace(
+            "coupons { id refId status }", "coupons { id couponId status }"
+        ),
+        "the union's fields without fragments": entitlements.replace(
+            fragments, "resetPeriodConfiguration { monthlyAccordingTo weeklyAccordingTo }"
+        ),
+    }
+    for correction, document in before.items():
+        assert document not in (subscriptions, entitlements), correction
+        assert _refused(document), correction
+    assert _refused(subscriptions) == [] and _refused(entitlements) == []
+    # A sort on id is refused by the list's sort fields; the list's own tie-break is accepted.
+    page = {"filter": {}, "paging": {"first": 1}}
+    sort_on = lambda tie_break: [  # noqa: E731
+        {"field": "createdAt", "direction": "ASC"}, {"field": tie_break, "direction": "ASC"},
+    ]  # fmt: skip
+    [refused] = _refused(subscriptions, {**page, "sorting": sort_on("id")})
+    assert "Value 'id' does not exist in 'SubscriptionQuerySortFields' enum" in refused
+    assert API_MODELS_BY_MODEL["subscriptions"].tie_break == "subscriptionId"
+    # Accepted: the only error left is that this schema has no data behind it.
+    assert _refused(subscriptions, {**page, "sorting": sort_on("subscriptionId")}) == [
+        "Cannot return null for non-nullable field Query.subscriptions."
+    ]
+
+
 def test_the_api_fills_16_tables_and_every_mandatory_column_by_a_field_or_a_rule():
     assert {m.model for m in API_MODELS} | set(NOT_FROM_THE_API) == {t.model for t in TABLES}
     assert len(API_MODELS) == 16
@@ -49,7 +100,10 @@ def test_the_api_fills_16_tables_and_every_mandatory_column_by_a_field_or_a_rule
         for column in api_model.table.columns:
             if column.mandatory:
                 assert api_model.source_of(column.name) != ABSENT, (api_model.model, column.name)
-    assert columns_the_api_lacks("subscriptions") == ("UPDATED_AT",)
+    assert set(columns_the_api_lacks("subscriptions")) == {
+        "UPDATED_AT",
+        "IS_CUSTOM_PRICE_SUBSCRIPTION",
+    }
     assert set(columns_the_api_lacks("entitlements")) == {
         "ID", "CREATED_AT", "RESOURCE_UUID", "IS_DELETED",
     }  # fmt: skip
@@ -131,14 +185,17 @@ def test_a_pull_pages_past_the_page_size_cap_and_learns_each_keys_environment(tm
     # 7 customers, 2 a page: the API's cap wins over the 5 asked for.
     assert pulls[("customers", ENV_A)].pages == 4
     assert pulls[("customers", ENV_B)].pages == 1
-    asked = [v["paging"]["first"] for env, op, v in fake.requests if op == "CustomerList"]
+    asked = [v["paging"]["first"] for env, op, v in fake.requests if op == "Customers"]
     assert set(asked) == {5}
-    # Incremental lists sort on their field, then id; full lists on creation, then id.
+    # Incremental lists sort on their field, then id; full lists on creation, then a unique
+    # field that the list accepts (subscriptions refuse id: subscriptionId).
     sorting = {op: v.get("sorting") for _, op, v in fake.requests if "sorting" in v}
-    assert sorting["CustomerList"] == [
+    assert sorting["Customers"] == [
         {"field": "updatedAt", "direction": "ASC"}, {"field": "id", "direction": "ASC"},
     ]  # fmt: skip
-    assert sorting["SubscriptionList"][0] == {"field": "createdAt", "direction": "ASC"}
+    assert sorting["Subscriptions"] == [
+        {"field": "createdAt", "direction": "ASC"}, {"field": "subscriptionId", "direction": "ASC"},
+    ]  # fmt: skip
     # Every node, and so every file, of a key is of its environment.
     assert {r[0] for r in pulled_rows(settings.api_export_dir, "subscriptions",
             leave_out=tuple(c for c in API_MODELS_BY_MODEL["subscriptions"].table.column_names
@@ -163,7 +220,7 @@ def test_a_pull_pages_past_the_page_size_cap_and_learns_each_keys_environment(tm
 def test_a_fault_that_retries_mend_pulls_exactly_what_a_clean_pull_does(tmp_path, fake, fault):
     clean = _settings(tmp_path / "clean", fake.url, f"{KEY_A},{KEY_B}")
     api_pull.pull(clean, "run-clean", log=lambda m: None)
-    fake.faults = [Fault(fault.kind, "CustomerList", fault.seconds)] * 2
+    fake.faults = [Fault(fault.kind, "Customers", fault.seconds)] * 2
     faulted = _settings(tmp_path / "faulted", fake.url, f"{KEY_A},{KEY_B}")
     api_pull.pull(faulted, "run-fault", log=lambda m: None)
     assert fake.faults == []  # both faults were served, and retried past
@@ -174,12 +231,12 @@ def test_a_fault_that_retries_mend_pulls_exactly_what_a_clean_pull_does(tmp_path
 @pytest.mark.slow  # the fake API: a server
 @pytest.mark.parametrize("kind", ["429", "500", "graphql_error", "drop"])
 def test_a_fault_past_the_retries_names_the_environment_and_the_query(tmp_path, fake, kind):
-    fake.faults = [Fault(kind, "SubscriptionList")] * 3  # max_attempts = 3
+    fake.faults = [Fault(kind, "Subscriptions")] * 3  # max_attempts = 3
     settings = _settings(tmp_path, fake.url, f"{ENV_A}={KEY_A}")
     with pytest.raises(api_pull.ApiSourceError) as failure:
         api_pull.pull(settings, "run-0002", log=lambda m: None)
     message = str(failure.value)
-    assert f"environment {ENV_A}" in message and "SubscriptionList" in message
+    assert f"environment {ENV_A}" in message and "Subscriptions" in message
     assert "after 3 attempts" in message
     assert KEY_A not in message
 
@@ -193,12 +250,12 @@ def test_a_wrong_key_and_a_key_without_access_are_named_by_position_or_environme
     assert "EnvironmentProbe" in str(failure.value)
     assert "server-not-a-key" not in str(failure.value)
 
-    fake.denied = {(KEY_B, "SubscriptionList")}
+    fake.denied = {(KEY_B, "Subscriptions")}
     scoped = _settings(tmp_path / "scoped", fake.url, f"{ENV_B}={KEY_B}")
     with pytest.raises(api_pull.ApiSourceError) as failure:
         api_pull.pull(scoped, "run-0004", log=lambda m: None)
     assert f"environment {ENV_B}" in str(failure.value)
-    assert "SubscriptionList" in str(failure.value) and "HTTP 403" in str(failure.value)
+    assert "Subscriptions" in str(failure.value) and "HTTP 403" in str(failure.value)
     assert KEY_B not in str(failure.value)
 
 

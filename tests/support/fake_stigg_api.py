@@ -37,7 +37,11 @@ from tests.support.loopback import LoopbackHttp
 NESTED_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     "CUSTOMERS": {"COUPON_ID": ("coupon", "refId")},
     "CUSTOMER_RESOURCES": {"CUSTOMER_ID": ("customer", "customerId")},
-    "SUBSCRIPTIONS": {"PLAN_ID": ("plan", "refId"), "COUPON_ID": ("coupon", "refId")},
+    "SUBSCRIPTIONS": {
+        "CUSTOMER_ID": ("customer", "customerId"),
+        "PLAN_ID": ("plan", "refId"),
+        "COUPON_ID": ("coupon", "refId"),
+    },
     "SUBSCRIPTION_PRICES": {"PRICE_ID": ("price", "id")},
     "SUBSCRIPTION_ADDONS": {"PRICE_ID": ("price", "id")},
     "PLANS": {"BASE_PLAN_ID": ("basePlan", "refId")},
@@ -60,6 +64,12 @@ REF_IDS = {
     "ADDONS": "ADDON_ID",
     "FEATURES": "FEATURE_ID",
     "COUPONS": "COUPON_ID",
+    "SUBSCRIPTION_APPLIED_COUPONS": "COUPON_ID",  # a subscription's coupon: its refId
+}
+# An entitlement's resetPeriodConfiguration is a union: the member type of each field.
+RESET_PERIOD_MEMBERS = {
+    "monthlyAccordingTo": "MonthlyResetPeriodConfig",
+    "weeklyAccordingTo": "WeeklyResetPeriodConfig",
 }
 JSON_TEXT = {"ADDITIONAL_META_DATA", "AMOUNTS_OFF", "TIERS"}
 LIST_COLUMNS = {"AMOUNTS_OFF", "TIERS"}
@@ -132,6 +142,9 @@ def node_of(table: str, row: dict[str, Any]) -> dict[str, Any]:
     for outer, _inner in NESTED_FIELDS.get(table, {}).values():
         if isinstance(node.get(outer), dict) and all(v is None for v in node[outer].values()):
             node[outer] = None
+    if table == "ENTITLEMENTS" and node.get("resetPeriodConfiguration"):
+        [(name, value)] = [(k, v) for k, v in node["resetPeriodConfiguration"].items() if v]
+        node["resetPeriodConfiguration"] = {"__typename": RESET_PERIOD_MEMBERS[name], name: value}
     return node
 
 

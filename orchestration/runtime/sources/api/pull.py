@@ -10,7 +10,7 @@ the manifest, the skip rule and both engines' readers are the export's.
   incremental pull's overlap writes nothing again, and a pull with nothing changed writes no
   file, lands nothing, and dbt is skipped.
 - Lists with an incremental field are asked from the published watermark minus
-  STIGG_API_OVERLAP_MINUTES, sorted by that field and id; the others are pulled in full, and a
+  STIGG_API_OVERLAP_MINUTES, sorted by that field and the list's tie-break (its model's `tie_break`); the others are pulled in full, and a
   record that a full pull no longer lists is counted as gone (its rows stay as last seen).
 - A pull is redone, never resumed: before it asks, the files that no published manifest names
   (a killed or failed run's) are deleted, and the run's working copy starts from the published
@@ -46,6 +46,7 @@ from orchestration.spec.api import (
     AMOUNTS_OFF,
     API_MODELS,
     API_MODELS_BY_MODEL,
+    CUSTOM_PRICING,
     DERIVED,
     ENTITLEMENT_KEY,
     FIRST_SEEN,
@@ -180,6 +181,10 @@ def _tiers(tiers: list[dict] | None) -> str | None:
     )
 
 
+def _ascending(fields: tuple[str, ...]) -> list[dict[str, str]]:
+    return [{"field": f, "direction": "ASC"} for f in fields]
+
+
 def row_of(
     api_model: ApiModel, node: dict, parent: dict | None = None, customer: dict | None = None
 ) -> dict[str, str | None]:
@@ -192,6 +197,9 @@ def row_of(
             row[column] = _tiers(node.get("tiers"))
         elif source == AMOUNTS_OFF:
             row[column] = as_text(node.get("amountsOff"))
+        elif source == CUSTOM_PRICING:
+            pricing_type = node.get("pricingType")
+            row[column] = None if pricing_type is None else as_text(pricing_type == "CUSTOM")
         elif source.startswith(f"{PARENT}."):
             row[column] = as_text(_at(parent, source.removeprefix(f"{PARENT}.")))
         elif source.startswith("$customer."):
@@ -339,11 +347,7 @@ class _Pull:
         self, client: StiggApi, environment_id: str, api_model: ApiModel, rows: dict
     ) -> ModelPull:
         field_name = api_model.incremental_field
-        sort_fields = (field_name, "id") if field_name else api_model.sort_fields
-        variables: dict[str, Any] = {
-            "filter": {},
-            "sorting": [{"field": f, "direction": "ASC"} for f in sort_fields],
-        }
+        variables: dict[str, Any] = {"filter": {}, "sorting": _ascending(api_model.sort_fields)}
         pull = ModelPull(api_model.model, environment_id, "incremental" if field_name else "full")
         if field_name:
             watermark = self.published.watermark(api_model.model, environment_id)
@@ -351,7 +355,7 @@ class _Pull:
             if watermark is not None:
                 pull.watermark_from = watermark - timedelta(minutes=self.api.overlap_minutes)
                 variables["filter"] = {field_name: {"gte": iso(pull.watermark_from)}}
-        operation = f"{api_model.node_type}List"
+        operation = api_model.operation
         document = queries.list_query(api_model.model)
         for nodes in client.pages(operation, api_model.query, document, variables):
             pull.pages += 1
@@ -384,12 +388,7 @@ class _Pull:
             "EntitlementCustomers",
             "customers",
             queries.ENTITLEMENT_CUSTOMERS_QUERY,
-            {
-                "sorting": [
-                    {"field": "createdAt", "direction": "ASC"},
-                    {"field": "id", "direction": "ASC"},
-                ]
-            },
+            {"sorting": _ascending(("createdAt", API_MODELS_BY_MODEL["customers"].tie_break))},
         ):
             pull.pages += 1
             for node in nodes:

@@ -14,6 +14,7 @@ from orchestration.spec.api import (
     NESTED,
     OR_ELSE,
     PARENT,
+    UNION_MEMBER_FIELDS,
     ApiModel,
 )
 
@@ -45,7 +46,10 @@ def selection(model: str) -> str:
     tree: dict[str, dict] = {}
     for path in field_paths(api_model):
         node = tree
-        for part in JSON_LIST_SELECTIONS.get(path, path).split("."):
+        parts = JSON_LIST_SELECTIONS.get(path, path).split(".")
+        if path in UNION_MEMBER_FIELDS:  # the last field through a fragment on its member type
+            parts.insert(-1, f"... on {UNION_MEMBER_FIELDS[path]}")
+        for part in parts:
             node = node.setdefault(part, {})
     for field_name, arguments, child in NESTED.get(model, ()):
         for column in API_MODELS_BY_MODEL[child].table.column_names:
@@ -57,13 +61,13 @@ def selection(model: str) -> str:
 
 
 def list_query(model: str) -> str:
-    """One page of a list: `$filter`, `$paging` and `$sorting` are the request's variables."""
+    """One page of a list: `$filter`, `$paging` and `$sorting` are the request's variables, of
+    the types that the map names for the list (spec/api.py)."""
     api_model = API_MODELS_BY_MODEL[model]
-    node_type, root = api_model.node_type, api_model.query
     return (
-        f"query {node_type}List($filter: {node_type}Filter!, $paging: CursorPaging!, "
-        f"$sorting: [{node_type}Sort!]!) {{ {root}(filter: $filter, paging: $paging, "
-        f"sorting: $sorting) {{ edges {{ node {{ {selection(model)} }} }} "
+        f"query {api_model.operation}($filter: {api_model.filter_type}!, $paging: CursorPaging!, "
+        f"$sorting: [{api_model.sort_type}!]!) {{ {api_model.query}(filter: $filter, "
+        f"paging: $paging, sorting: $sorting) {{ edges {{ node {{ {selection(model)} }} }} "
         "pageInfo { hasNextPage endCursor } } }"
     )
 
@@ -77,7 +81,8 @@ ENVIRONMENT_PROBE_QUERY = (
 
 # The customers whose entitlements are asked for, in full: a light list beside CUSTOMERS.
 ENTITLEMENT_CUSTOMERS_QUERY = (
-    "query EntitlementCustomers($paging: CursorPaging!, $sorting: [CustomerSort!]!) { "
+    "query EntitlementCustomers($paging: CursorPaging!, "
+    f"$sorting: [{API_MODELS_BY_MODEL['customers'].sort_type}!]!) {{ "
     "customers(paging: $paging, sorting: $sorting) { edges { node { id customerId environmentId } } "
     "pageInfo { hasNextPage endCursor } } }"
 )
@@ -93,7 +98,7 @@ def entitlements_query() -> str:
 def all_documents() -> dict[str, str]:
     """Every document the source sends, by operation name (for the schema test)."""
     documents = {
-        API_MODELS_BY_MODEL[m].node_type + "List": list_query(m)
+        api_model.operation: list_query(m)
         for m, api_model in API_MODELS_BY_MODEL.items()
         if api_model.query is not None
     }
