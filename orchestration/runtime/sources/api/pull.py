@@ -10,8 +10,9 @@ the manifest, the skip rule and both engines' readers are the export's.
   incremental pull's overlap writes nothing again, and a pull with nothing changed writes no
   file, lands nothing, and dbt is skipped.
 - Lists with an incremental field are asked from the published watermark minus
-  STIGG_API_OVERLAP_MINUTES, sorted by that field and the list's tie-break (its model's `tie_break`); the others are pulled in full, and a
-  record that a full pull no longer lists is counted as gone (its rows stay as last seen).
+  STIGG_API_OVERLAP_MINUTES, sorted by that field and the list's tie-break (its model's
+  `tie_break`); the others are pulled in full, and a record that a full pull no longer lists is
+  counted as gone (its rows stay as last seen).
 - A pull is redone, never resumed: before it asks, the files that no published manifest names
   (a killed or failed run's) are deleted, and the run's working copy starts from the published
   warehouse (runtime/writer.py), so no record is lost or written twice.
