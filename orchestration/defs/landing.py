@@ -188,7 +188,11 @@ def _land(context, warehouse: StiggWarehouse, source: ExportSource, files, pulle
                 )
             else:
                 landed = landing.land_model(
-                    raw, model, [f for f in files if f.model == model], load_id=context.run.run_id
+                    raw,
+                    model,
+                    [f for f in files if f.model == model],
+                    load_id=context.run.run_id,
+                    open_file=source.open,
                 )
             listing = unlisted.get(model)
             row_count, newest_transfer = raw.table_summary(model)

@@ -3,25 +3,35 @@
 - A file lands once, in its current version (`ExportFile.version`). A file that the manifest
   has landed and that changed since is recorded as `changed` (once per version) and not loaded
   again.
-- All new files of a model in one format land in one batch. If the batch fails, each file is
-  retried alone, so one bad file is named, recorded as `failed` with the reason, and does not
-  hold the others back. A failed file is retried by the next run.
+- A CSV or NDJSON file is read here first (sources/text_files.py): one that neither engine
+  should read fails with the same reason on both; one with no columns lands as 0 rows; the
+  others carry their layout to the engine, which reads them with the options set there. An
+  empty (0-byte) Parquet file fails without a read.
+- All new files of a model in one format (and, for text, one layout) land in one batch. If the
+  batch fails, each file is retried alone, so one bad file is named, recorded as `failed` with
+  the reason, and does not hold the others back. A failed file is retried by the next run.
 The engine (runtime/engines/) does the reading and writing; this module decides.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from orchestration.runtime.disk_space import DiskFullError, is_disk_full
+from orchestration.runtime.sources import text_files
 from orchestration.runtime.sources.export import ExportFile
+from orchestration.runtime.sources.text_files import TextLayout
 
 # The statuses that settle a file: it is not new to a run. A failed file is retried.
 SETTLED_STATUSES = ("landed", "changed")
 CHANGED_REASON = "file changed after it was landed; its new content was not loaded"
+EMPTY_PARQUET_REASON = "an empty file (0 bytes) is not a Parquet file"
+# How a reason names the format that an engine could not read the file as.
+FORMAT_NAMES = {"parquet": "Parquet", "csv": "CSV", "json": "NDJSON"}
+_SETTLED = object()  # a file that needs no engine's read: failed, or landed as 0 rows
 
 
 class RawLayer(Protocol):
@@ -30,8 +40,6 @@ class RawLayer(Protocol):
     landing_errors: tuple[type[BaseException], ...]  # what a failed read or write raises
 
     def ensure_schema(self, models: Sequence[str]) -> None: ...
-
-    def lands_together(self, fmt: str) -> bool: ...
 
     def check_visible(self, f: ExportFile) -> None: ...
 
@@ -51,10 +59,14 @@ class RawLayer(Protocol):
     ) -> None: ...
 
     def land_batch(
-        self, model: str, batch: Sequence[ExportFile], load_id: str
+        self,
+        model: str,
+        batch: Sequence[ExportFile],
+        load_id: str,
+        layout: TextLayout | None = None,
     ) -> dict[str, int]: ...
 
-    def failure_reason(self, error: BaseException, failed: ExportFile) -> str: ...
+    def failure_reason(self, error: BaseException) -> str: ...
 
     def table_summary(self, model: str) -> tuple[int, datetime | None]: ...
 
@@ -80,9 +92,15 @@ class ModelLanding:
 
 
 def land_model(
-    raw: RawLayer, model: str, files: Sequence[ExportFile], load_id: str
+    raw: RawLayer,
+    model: str,
+    files: Sequence[ExportFile],
+    load_id: str,
+    *,
+    open_file: Callable[[ExportFile], BinaryIO],
 ) -> ModelLanding:
-    """Land every file of `model` that the manifest has not recorded as landed."""
+    """Land every file of `model` that the manifest has not recorded as landed. `open_file`
+    opens an export file for reading (ExportSource.open)."""
     result = ModelLanding(model)
     landed = dict(raw.recorded(["landed"], model))
     new_files: list[ExportFile] = []
@@ -96,14 +114,45 @@ def land_model(
         else:
             result.already_landed += 1
 
-    by_format: dict[str, list[ExportFile]] = {}
+    batches: dict[tuple[str, TextLayout | None], list[ExportFile]] = {}
     for f in new_files:
-        by_format.setdefault(f.format, []).append(f)
-    for fmt, batch in by_format.items():
-        batches = [batch] if raw.lands_together(fmt) else [[f] for f in batch]
-        for files_together in batches:
-            _land_or_split(raw, model, files_together, load_id, result)
+        layout = _layout_or_settle(raw, model, f, load_id, result, open_file)
+        if layout is not _SETTLED:
+            batches.setdefault((f.format, layout), []).append(f)
+    for (_, layout), batch in batches.items():
+        _land_or_split(raw, model, batch, load_id, result, layout)
     return result
+
+
+def _layout_or_settle(
+    raw: RawLayer,
+    model: str,
+    f: ExportFile,
+    load_id: str,
+    result: ModelLanding,
+    open_file: Callable[[ExportFile], BinaryIO],
+) -> TextLayout | object | None:
+    """A file's text layout (None for Parquet), or _SETTLED when it is settled without an
+    engine's read: failed with a reason, or landed as 0 rows for want of columns."""
+    if f.format not in text_files.TEXT_FORMATS:
+        if f.size == 0:
+            _record_failure(raw, model, f, load_id, result, EMPTY_PARQUET_REASON)
+            return _SETTLED
+        return None
+    try:
+        with open_file(f) as stream:
+            layout = text_files.inspect(stream, f.format, gzipped=text_files.is_gzipped(f.uri))
+    except text_files.UnreadableFile as exc:
+        _record_failure(raw, model, f, load_id, result, str(exc))
+        return _SETTLED
+    except OSError as exc:  # the object store, after its retries (sources/export.py)
+        _record_failure(raw, model, f, load_id, result, f"could not read the file: {exc}")
+        return _SETTLED
+    if layout.is_empty:
+        raw.record(model, [f], load_id, status="landed", rows={f.path: 0})
+        result.files_landed.append(f.path)
+        return _SETTLED
+    return layout
 
 
 def unrecorded_files(
@@ -120,21 +169,29 @@ def _land_or_split(
     batch: Sequence[ExportFile],
     load_id: str,
     result: ModelLanding,
+    layout: TextLayout | None,
 ) -> None:
     """Land the batch whole; if it fails, land each file alone, so a bad file is found and named."""
     try:
-        rows = raw.land_batch(model, batch, load_id)
+        rows = raw.land_batch(model, batch, load_id, layout)
     except raw.landing_errors as exc:
         if is_disk_full(exc) or raw.disk_is_full():
             # The disk, not the file: the run fails (defs/landing.py), no file is blamed.
             raise DiskFullError(str(exc)) from exc
         if len(batch) > 1:
             for f in batch:
-                _land_or_split(raw, model, [f], load_id, result)
+                _land_or_split(raw, model, [f], load_id, result, layout)
             return
-        reason = raw.failure_reason(exc, batch[0])
-        raw.record(model, batch, load_id, status="failed", error=reason)
-        result.failed.append(FailedFile(batch[0].path, reason))
+        failed = batch[0]
+        reason = f"cannot read it as {FORMAT_NAMES[failed.format]}: {raw.failure_reason(exc)}"
+        _record_failure(raw, model, failed, load_id, result, reason)
         return
     result.files_landed.extend(f.path for f in batch)
     result.rows_landed += sum(rows.values())
+
+
+def _record_failure(
+    raw: RawLayer, model: str, f: ExportFile, load_id: str, result: ModelLanding, reason: str
+) -> None:
+    raw.record(model, [f], load_id, status="failed", error=reason)
+    result.failed.append(FailedFile(f.path, reason))

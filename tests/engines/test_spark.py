@@ -32,10 +32,12 @@ from orchestration.runtime.engines.spark import published_slot
 from orchestration.settings import PROJECT_ROOT, Settings
 from orchestration.spec.tables import CUSTOMERS, TABLES, USAGE_EVENTS
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
+from tests.support.file_cases import reason_kind, write_file_cases
 from tests.support.machine import free_port
 from tests.support.paths import SAMPLE_EXPORT
 from tests.support.runs import WatchedRun, clean_env, copy_new_files, run_cli, run_dbt
-from tests.support.spark import differences, spark_session
+from tests.support.spark import differences, raw_differences, spark_session
+from tests.support.warehouse import query
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
@@ -154,15 +156,16 @@ def three_transfers(tmp_path_factory) -> ThreeTransfers:
     return ThreeTransfers(full, last_transfer, _duckdb_build(full, root))
 
 
-def _duckdb_build(export: Path, root: Path) -> Path:
-    """DuckDB's build of `export` in `root`, which a Spark build of it must equal: its path."""
+def _duckdb_build(export: Path, root: Path, *, files_fail: bool = False) -> Path:
+    """DuckDB's build of `export` in `root`, which a Spark build of it must equal: its path.
+    With `files_fail`, some files fail to land: the run exits 1 and still publishes."""
     env = clean_env(
         STIGG_EXPORT_URI=str(export),
         STIGG_WAREHOUSE_PATH=str(root / "duck" / "stigg_warehouse.duckdb"),
         DAGSTER_HOME=str(root / "duck_home"),
     )
     result = run_cli(["run"], env)
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.returncode == (1 if files_fail else 0), result.stdout[-3000:]
     return Path(env["STIGG_WAREHOUSE_PATH"])
 
 
@@ -177,19 +180,26 @@ def _first_two_transfers(three: ThreeTransfers, export: Path) -> Path:
 @pytest.mark.ci
 @pytest.mark.timeout(1800)
 def test_a_second_run_lands_only_the_new_transfer_and_equals_duckdb(spark_sample, tmp_path):
-    """A new transfer (records repeated from the last one, and bad customers) arrives in the
-    sample's export: the second run, while the warehouse's server runs, uses that server, lands
-    only the transfer's files, and the warehouse equals DuckDB's build of the whole export, row
-    for row. Landing a file again replaces its rows; an export the server cannot see is named."""
+    """A new transfer arrives in the sample's export: records repeated from the last one, bad
+    customers, and every file-level case of the hostile-input suite (tests/support/file_cases.py).
+    The second run, while the warehouse's server runs, uses that server, lands only the
+    transfer's files, fails the bad ones, and exits 1. Against DuckDB's build of the whole
+    export: each file has the same status, rows and kind of reason, raw holds the same rows as
+    text, and the documented tables, rejects and analytics are equal, row for row. Landing a
+    file again replaces its rows; an export the server cannot see is named."""
     export, remote = spark_sample.export, spark_sample.remote
     new_files = _add_a_transfer(export)
+    cases = write_file_cases(export)
+    failing = [c for c in cases if c.status == "failed"]
     second = run_cli(["run"], spark_sample.env)
-    assert second.returncode == 0, second.stdout + second.stderr
+    assert second.returncode == 1, second.stdout + second.stderr
     assert f"Spark: the local Spark Connect server {remote}" in second.stdout
     assert "already running" in second.stdout
-    assert f"Landed {len(new_files)} new files" in second.stdout
+    assert f"Landed {len(new_files) + len(cases) - len(failing)} new files" in second.stdout
+    for case in failing:
+        assert f"FAILED FILE {case.path}" in second.stdout
 
-    duckdb_warehouse = _duckdb_build(export, tmp_path)
+    duckdb_warehouse = _duckdb_build(export, tmp_path, files_fail=True)
 
     with spark_session(remote) as spark:
         landed_twice = spark.sql(
@@ -197,6 +207,22 @@ def test_a_second_run_lands_only_the_new_transfer_and_equals_duckdb(spark_sample
             "GROUP BY path HAVING count(*) > 1"
         ).collect()
         assert landed_twice == []
+        spark_files = _outcomes(
+            spark.sql("SELECT path, status, rows, error FROM meta.landed_files").collect()
+        )
+        assert spark_files == _outcomes(
+            query(duckdb_warehouse, "SELECT path, status, rows, error FROM meta.landed_files")
+        )
+        for case in cases:
+            status, rows, reason = spark_files[case.path]
+            assert (status, rows) == (case.status, case.rows), case
+            assert case.reason is None or reason.startswith(case.reason), (case, reason)
+        assert raw_differences(duckdb_warehouse, spark, [t.model for t in TABLES]) == {}
+        rfc_4180 = "SELECT ID, NAME, AMOUNTS_OFF FROM stigg.COUPONS WHERE ID LIKE 'coupon-rfc-%'"
+        assert sorted(tuple(row) for row in spark.sql(rfc_4180).collect()) == [
+            ("coupon-rfc-1", 'Partner "15 off"', '[{"amount": 15.0, "currency": "USD"}]'),
+            ("coupon-rfc-2", "Plain", None),
+        ]
         reasons = {
             row[0]: row[1]
             for row in spark.sql(
@@ -212,6 +238,11 @@ def test_a_second_run_lands_only_the_new_transfer_and_equals_duckdb(spark_sample
         assert differences(duckdb_warehouse, spark, COMPARED_SCHEMAS) == {}
         _relanding_a_file_replaces_its_rows(spark, export)
         _an_export_the_server_cannot_see_is_named(spark, export)
+
+
+def _outcomes(rows) -> dict[str, tuple]:
+    """Each file's latest outcome in a manifest: status, rows, and the kind of its reason."""
+    return {path: (status, count, reason_kind(error)) for path, status, count, error in rows}
 
 
 def _add_a_transfer(export: Path) -> list[str]:

@@ -41,9 +41,14 @@ class Landing:
 
     def land(self, model: str = "customers") -> file_landing.ModelLanding:
         self.loads += 1
-        files, _ = ExportSource(str(self.export)).scan()
+        source = ExportSource(str(self.export))
+        files, _ = source.scan()
         return file_landing.land_model(
-            self.raw, model, [f for f in files if f.model == model], f"load-{self.loads}"
+            self.raw,
+            model,
+            [f for f in files if f.model == model],
+            f"load-{self.loads}",
+            open_file=source.open,
         )
 
     def rows(self, sql: str) -> list[tuple]:

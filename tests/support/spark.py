@@ -99,3 +99,45 @@ def differences(duckdb_path: Path, session, schemas: tuple[str, ...]) -> dict[st
                 f"only on DuckDB: {missing}; only on Spark: {extra}"
             )
     return found
+
+
+def raw_differences(duckdb_path: Path, session, models: list[str]) -> dict[str, str]:
+    """Each raw table whose rows differ between the engines, compared as text (DuckDB's typed
+    columns cast to VARCHAR; Spark's raw is text), lineage columns aside."""
+    found = {}
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        for model in models:
+            duck_columns = [
+                name
+                for (name,) in con.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'raw' AND table_name = ?",
+                    [model],
+                ).fetchall()
+                if not name.startswith("_stigg_")
+            ]
+            spark_columns = [
+                c for c in session.table(f"raw.`{model}`").columns if not c.startswith("_stigg_")
+            ]
+            if sorted(duck_columns) != sorted(spark_columns):
+                found[model] = f"columns {sorted(duck_columns)} on DuckDB, {sorted(spark_columns)}"
+                continue
+            columns = sorted(duck_columns)
+            select = ", ".join(
+                f'CAST("{c.replace(chr(34), chr(34) * 2)}" AS VARCHAR)' for c in columns
+            )
+            expected = sorted(
+                con.execute(f'SELECT {select or "1"} FROM raw."{model}"').fetchall(), key=repr
+            )
+            actual = sorted(
+                (tuple(row) for row in session.table(f"raw.`{model}`").select(*columns).collect())
+                if columns
+                else [(1,)] * session.table(f"raw.`{model}`").count(),
+                key=repr,
+            )
+            if expected != actual:
+                missing = [row for row in expected if row not in actual][:3]
+                extra = [row for row in actual if row not in expected][:3]
+                found[model] = f"only on DuckDB: {missing}; only on Spark: {extra}"
+    return found

@@ -41,14 +41,16 @@ def test_a_different_seed_gives_a_different_export(tmp_path):
 
 @pytest.fixture(scope="module")
 def landed_sample(tmp_path_factory):
-    files, skipped = ExportSource(str(SAMPLE_EXPORT)).scan()
+    source = ExportSource(str(SAMPLE_EXPORT))
+    files, skipped = source.scan()
     assert skipped == []
     path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
     con = engine.connect(path)
     raw = engine.DuckDBRaw(con)
     raw.ensure_schema([t.model for t in TABLES])
     for t in TABLES:
-        result = landing.land_model(raw, t.model, [f for f in files if f.model == t.model], "test")
+        model_files = [f for f in files if f.model == t.model]
+        result = landing.land_model(raw, t.model, model_files, "test", open_file=source.open)
         assert result.failed == []
     yield con, files
     con.close()

@@ -21,7 +21,9 @@ from pathlib import Path
 import duckdb
 
 from orchestration.runtime import disk_space
+from orchestration.runtime.sources import text_files
 from orchestration.runtime.sources.export import ExportFile
+from orchestration.runtime.sources.text_files import TextLayout
 from orchestration.settings import Settings
 
 MANIFEST_TABLE = "meta.landed_files"
@@ -73,9 +75,9 @@ def raw_table(model: str) -> str:
 class DuckDBRaw:
     """The raw layer and the manifest of one DuckDB warehouse file, for landing.
 
-    - All new files of a model in one format land in one statement (read_parquet / read_csv /
-      read_json with union_by_name), inside one transaction with their manifest rows: a file
-      lands whole or not at all.
+    - All new files of a batch land in one statement (read_parquet with union_by_name; read_csv
+      and read_json with the layout and options of sources/text_files.py, nothing sniffed),
+      inside one transaction with their manifest rows: a file lands whole or not at all.
     - Raw tables keep every column the files carry, named in lower case. A column that a later
       file adds is added; a column whose type disagrees between files is widened to VARCHAR.
       Staging casts; raw never loses a value.
@@ -90,9 +92,6 @@ class DuckDBRaw:
 
     def disk_is_full(self) -> bool:
         return self.path is not None and disk_space.is_nearly_full(self.path.parent)
-
-    def lands_together(self, fmt: str) -> bool:
-        return True
 
     def check_visible(self, f: ExportFile) -> None:
         """Nothing to check: DuckDB reads in this process, where the export was listed."""
@@ -171,10 +170,11 @@ class DuckDBRaw:
         model: str,
         batch: Sequence[ExportFile],
         load_id: str,
+        layout: TextLayout | None = None,
     ) -> dict[str, int]:
         """One transaction: evolve the raw table, insert the rows, record the files. Rows per file."""
         con = self.con
-        reader = _reader_sql(batch[0].format)
+        reader = _reader_sql(batch[0].format, layout)
         uris = [f.uri for f in batch]
         con.execute("BEGIN TRANSACTION")
         try:
@@ -241,38 +241,16 @@ class DuckDBRaw:
         )
         return {f.path: counted.get(f.path, 0) for f in batch}
 
-    def failure_reason(self, error: BaseException, failed: ExportFile) -> str:
-        """What to record for a file that could not land: DuckDB's message, and for NDJSON the
-        first line that is not JSON."""
+    def failure_reason(self, error: BaseException) -> str:
+        """What to record for a file that could not land: DuckDB's message, first line."""
         text = str(error).strip().splitlines()
-        reason = text[0][:500] if text else type(error).__name__
-        if failed.format == "json":
-            reason += self._first_malformed_json_line(failed)
-        return reason
+        return text[0][:500] if text else type(error).__name__
 
     def table_summary(self, model: str) -> tuple[int, datetime | None]:
         """The raw table's row count and newest transfer."""
         return self.con.execute(
             f"SELECT count(*), max(_stigg_transfer_at) FROM {raw_table(model)}"
         ).fetchone()
-
-    def _first_malformed_json_line(self, f: ExportFile) -> str:
-        """' First malformed line: N.' for a newline-delimited JSON file, read as lines of text."""
-        try:
-            found = self.con.execute(
-                """
-                SELECT line_number FROM (
-                    SELECT row_number() OVER () AS line_number, line
-                    FROM read_csv(?, columns = {'line': 'VARCHAR'}, header = false, delim = chr(1),
-                                  quote = '', escape = '', auto_detect = false)
-                ) WHERE line IS NOT NULL AND trim(line) <> '' AND NOT json_valid(line)
-                ORDER BY line_number LIMIT 1
-                """,
-                [f.uri],
-            ).fetchone()
-        except duckdb.Error:
-            return ""  # unreadable as text too (a corrupt gzip): DuckDB's own message says enough
-        return f" First malformed line: {found[0]}." if found else ""
 
     def _evolve_raw_table(self, model: str, incoming: Sequence[tuple[str, str]]) -> None:
         con = self.con
@@ -297,15 +275,31 @@ class DuckDBRaw:
                 existing[column] = "VARCHAR"
 
 
-def _reader_sql(fmt: str) -> str:
+def _reader_sql(fmt: str, layout: TextLayout | None) -> str:
     """A DuckDB reader over the file list bound as parameter $files."""
-    common = f"union_by_name = true, hive_partitioning = false, filename = '{_READER_FILE_COLUMN}'"
+    common = f"hive_partitioning = false, filename = '{_READER_FILE_COLUMN}'"
     if fmt == "parquet":
-        return f"read_parquet($files, {common})"
+        return f"read_parquet($files, {common}, union_by_name = true)"
+    assert layout is not None, "a text file lands with its layout (landing.py)"
     if fmt == "csv":
-        # all_varchar: CSV carries no types; guessing would turn '0042' into 42.
-        return f"read_csv($files, {common}, header = true, all_varchar = true)"
-    return f"read_json($files, {common}, format = 'newline_delimited', sample_size = -1)"
+        options = text_files.duckdb_csv_options(layout)
+        return f"read_csv($files, {common}, {_named_parameters(options)})"
+    options = text_files.duckdb_json_options(layout)
+    return f"read_json($files, {common}, {_named_parameters(options)})"
+
+
+def _named_parameters(options: dict[str, object]) -> str:
+    return ", ".join(f"{name} = {_sql_literal(value)}" for name, value in options.items())
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{_sql_literal(k)}: {_sql_literal(v)}" for k, v in value.items()) + "}"
+        )
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _is_nested(typ: str) -> bool:

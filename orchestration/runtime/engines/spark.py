@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from orchestration.runtime.sources import text_files
 from orchestration.runtime.sources.export import ExportFile
+from orchestration.runtime.sources.text_files import TextLayout
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -97,10 +99,6 @@ class SparkRaw:
     @property
     def landing_errors(self) -> tuple[type[BaseException], ...]:
         return _landing_errors()
-
-    def lands_together(self, fmt: str) -> bool:
-        """CSV files land one at a time: Spark reads every file with the first one's header."""
-        return fmt != "csv"
 
     def ensure_schema(self, models: Iterable[str]) -> None:
         spark = self.spark
@@ -183,11 +181,17 @@ class SparkRaw:
                 f"(a shared folder, or s3:// where the server has S3 configured): {str(exc)[:300]}"
             ) from exc
 
-    def land_batch(self, model: str, batch: Sequence[ExportFile], load_id: str) -> dict[str, int]:
+    def land_batch(
+        self,
+        model: str,
+        batch: Sequence[ExportFile],
+        load_id: str,
+        layout: TextLayout | None = None,
+    ) -> dict[str, int]:
         """Overwrite the batch's files' partitions with their rows. Rows per file."""
         from pyspark.sql import functions as F
 
-        source = self._read(batch)
+        source = self._read(batch, layout)
         data_columns = [c for c in source.columns if c != "_stigg_reader_file"]
         self._evolve_raw_table(model, [(c, source.schema[c].dataType) for c in data_columns])
         files = self.spark.createDataFrame(
@@ -221,20 +225,25 @@ class SparkRaw:
         self.record(model, batch, load_id, status="landed", rows=landed)
         return landed
 
-    def _read(self, batch: Sequence[ExportFile]) -> DataFrame:
+    def _read(self, batch: Sequence[ExportFile], layout: TextLayout | None) -> DataFrame:
+        """Parquet with its own types (merged across the batch); CSV and NDJSON with the layout
+        and options of sources/text_files.py, every column a string."""
         from pyspark.sql import functions as F
 
-        reader = self.spark.read.option("mode", "FAILFAST")
         uris = [f.uri for f in batch]
         fmt = batch[0].format
         if fmt == "parquet":
-            frame = reader.option("mergeSchema", "true").parquet(*uris)
-        elif fmt == "csv":
-            # No inference: CSV carries no types, and '0042' stays '0042'. Spark takes the header
-            # of the first file for every file, so CSV files land one at a time (landing.py).
-            frame = reader.option("header", "true").option("inferSchema", "false").csv(*uris)
+            reader = self.spark.read.option("mode", "FAILFAST").option("mergeSchema", "true")
+            frame = reader.parquet(*uris)
         else:
-            frame = reader.option("primitivesAsString", "true").json(*uris)
+            assert layout is not None, "a text file lands with its layout (landing.py)"
+            options = (
+                text_files.spark_csv_options(layout)
+                if fmt == "csv"
+                else text_files.spark_json_options(layout)
+            )
+            reader = self.spark.read.options(**options).schema(text_files.spark_schema(layout))
+            frame = reader.csv(uris) if fmt == "csv" else reader.json(uris)
         return frame.withColumn(
             "_stigg_reader_file",
             F.regexp_extract(F.col("_metadata.file_path"), _RELATIVE_PATH_PATTERN, 1),
@@ -267,7 +276,7 @@ class SparkRaw:
             columns = ", ".join(f"{quote_identifier(c)} string" for c in added)
             self.spark.sql(f"ALTER TABLE {raw_table(model)} ADD COLUMNS ({columns})")
 
-    def failure_reason(self, error: BaseException, failed: ExportFile) -> str:
+    def failure_reason(self, error: BaseException) -> str:
         """Spark's message, first line (its error class names the fault)."""
         lines = [line for line in str(error).strip().splitlines() if line.strip()]
         return lines[0][:500] if lines else type(error).__name__
@@ -283,14 +292,18 @@ class SparkRaw:
 
 
 def _as_text(data_type, column):
-    """A column as raw keeps it: text, nested values as JSON."""
+    """A column as raw keeps it: text, nested values as JSON, an instant in UTC with its offset
+    (`2025-01-01 00:00:00.12+00`, as DuckDB writes one as text, so that both engines' raw hold
+    the same text)."""
     from pyspark.sql import functions as F
-    from pyspark.sql.types import ArrayType, MapType, StringType, StructType
+    from pyspark.sql.types import ArrayType, MapType, StringType, StructType, TimestampType
 
     if isinstance(data_type, StringType):
         return column
     if isinstance(data_type, ArrayType | MapType | StructType):
         return F.to_json(column)
+    if isinstance(data_type, TimestampType):  # the session's time zone is UTC (connect)
+        return F.concat(column.cast("string"), F.lit("+00"))
     return column.cast("string")
 
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
+from typing import BinaryIO
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -208,6 +209,10 @@ class ExportSource:
                 fingerprint=_fingerprint(info),
             )
         )
+
+    def open(self, f: ExportFile) -> BinaryIO:
+        """An export file, opened for reading through the listing's filesystem."""
+        return self.fs.open(f.uri.split("://", 1)[1] if self.is_remote else f.uri, "rb")
 
     def _uri_of(self, full_path: str) -> str:
         return f"{self.protocol}://{full_path}" if self.is_remote else full_path
