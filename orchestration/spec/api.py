@@ -78,13 +78,16 @@ class ApiModel:
     node_type: str | None = None
     filter_type: str | None = None
     sort_type: str | None = None
-    # The field that an incremental pull filters and sorts on; None: pulled in full each time.
+    # The field that an incremental pull filters on (and sorts on first, unless `sorted_on`
+    # says otherwise); None: pulled in full each time.
     incremental_field: str | None = None
+    # The field the list sorts on first, where the list cannot sort on the incremental field.
+    sorted_on: str | None = None
     # For a nested model: the parent model whose records hold it (NESTED says in which field).
     parent: str | None = None
     columns: dict[str, str] = field(default_factory=dict)  # the exceptions to camelCase
-    # A unique field that the list accepts as a sort: after createdAt (or the incremental field),
-    # it keeps the order, and so the cursors, stable. None: the list has none.
+    # A field that the list accepts as a sort and that, after the first, makes each record's
+    # place unique: the order, and so the cursors, stay stable. None: the list has none.
     tie_break: str | None = "id"
 
     @property
@@ -98,8 +101,11 @@ class ApiModel:
 
     @property
     def sort_fields(self) -> tuple[str, ...]:
-        """The list's sort: the incremental field (createdAt for a full pull), then the tie-break."""
-        return tuple(f for f in (self.incremental_field or "createdAt", self.tie_break) if f)
+        """The list's sort: `sorted_on`, else the incremental field (createdAt for a full pull),
+        then the tie-break. The watermark is the largest incremental value pulled, whatever the
+        order (sources/api/pull.py)."""
+        first = self.sorted_on or self.incremental_field or "createdAt"
+        return tuple(f for f in (first, self.tie_break) if f)
 
     @property
     def pulled_in_full(self) -> bool:
@@ -206,6 +212,10 @@ API_MODELS: tuple[ApiModel, ...] = (
         "PlanFilter",
         "PlanSort",
         incremental_field="updatedAt",
+        # The plans list sorts on createdAt, displayName, refId and status only (its reference
+        # page); a plan's versions share a refId and not a createdAt.
+        sorted_on="createdAt",
+        tie_break="refId",
         columns={"PLAN_ID": "refId", "BASE_PLAN_ID": "basePlan.refId"},
     ),
     ApiModel(

@@ -91,6 +91,17 @@ def test_each_correction_from_stiggs_reference_refuses_the_document_it_replaced(
     assert _refused(subscriptions, {**page, "sorting": sort_on("subscriptionId")}) == [
         "Cannot return null for non-nullable field Query.subscriptions."
     ]
+    # The plans list sorts on createdAt, displayName, refId and status (its reference page): the
+    # incremental field and id, which the naming rule sorted on, are refused.
+    plans = queries.list_query("plans")
+    plan_sort = [{"field": f, "direction": "ASC"} for f in API_MODELS_BY_MODEL["plans"].sort_fields]
+    assert plan_sort == [sort_on("refId")[0], {"field": "refId", "direction": "ASC"}]
+    assert _refused(plans, {**page, "sorting": plan_sort}) == [
+        "Cannot return null for non-nullable field Query.plans."
+    ]
+    for field in ("updatedAt", "id"):
+        [refused] = _refused(plans, {**page, "sorting": [{"field": field, "direction": "ASC"}]})
+        assert f"Value '{field}' does not exist in 'PlanSortFields' enum" in refused
 
 
 def test_the_api_fills_16_tables_and_every_mandatory_column_by_a_field_or_a_rule():
@@ -195,6 +206,10 @@ def test_a_pull_pages_past_the_page_size_cap_and_learns_each_keys_environment(tm
     ]  # fmt: skip
     assert sorting["Subscriptions"] == [
         {"field": "createdAt", "direction": "ASC"}, {"field": "subscriptionId", "direction": "ASC"},
+    ]  # fmt: skip
+    # Plans filter on updatedAt but sort on what their list accepts: createdAt, then refId.
+    assert sorting["Plans"] == [
+        {"field": "createdAt", "direction": "ASC"}, {"field": "refId", "direction": "ASC"},
     ]  # fmt: skip
     # Every node, and so every file, of a key is of its environment.
     assert {r[0] for r in pulled_rows(settings.api_export_dir, "subscriptions",
