@@ -1,43 +1,11 @@
 """Every setting, read from the environment here and nowhere else under orchestration/.
 
-| variable | default | meaning |
-| --- | --- | --- |
-| STIGG_EXPORT_URI | the sample export in `seeds/sample_export` | a folder or s3://bucket/prefix |
-| STIGG_WAREHOUSE_PATH | `warehouse/stigg_warehouse.duckdb` in the project | the published DuckDB file; with Spark, the name beside which the writer lock, the report and the local Spark server's folder live |
-| STIGG_DUCKDB_MEMORY_LIMIT | `3GB` | DuckDB's memory limit for landing and dbt |
-| STIGG_ENGINE | `duckdb` | `duckdb`, or `spark` (Spark through Spark Connect) |
-| STIGG_SPARK_REMOTE | | with `spark`: a Spark Connect address, `sc://host:port[/;token=...]`; unset, a local server is found or started |
-| STIGG_SOURCE | `export` | `export` (the file export at STIGG_EXPORT_URI), or `api` (Stigg's GraphQL API) |
-| STIGG_API_KEYS | | with `api`: server keys, comma-separated, one per environment, each `KEY` or `ENV_ID=KEY` |
-| STIGG_API_KEYS_FILE | | with `api`: a file of the same, one a line (a secrets manager's mount) |
-| STIGG_API_URL | `https://api.stigg.io/graphql` | the GraphQL endpoint |
-| STIGG_API_PAGE_SIZE | `50` | records a page |
-| STIGG_API_TIMEOUT_SECONDS | `30` | one request's timeout |
-| STIGG_API_MAX_ATTEMPTS | `6` | attempts of one request (429, 5xx, timeouts, dropped connections) |
-| STIGG_API_BACKOFF_SECONDS | `1` | the first retry's wait; it doubles, up to 60 s |
-| STIGG_API_ENTITLEMENTS | `true` | pull ENTITLEMENTS (one call per customer and resource) |
-| STIGG_API_CONCURRENCY | `4` | entitlement calls in flight at once, per key |
-| STIGG_API_OVERLAP_MINUTES | `10` | incremental pulls start this long before the watermark |
-| DAGSTER_HOME | `dagster_home/` in the project (it ships our dagster.yaml) | the Dagster instance |
-| AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL | | an S3-compatible endpoint (credentials stay with boto) |
-| STIGG_S3_MAX_ATTEMPTS | `5` | attempts of one object-storage request, and reads of one body |
-| STIGG_S3_CONNECT_TIMEOUT_SECONDS, STIGG_S3_READ_TIMEOUT_SECONDS | `10`, `30` | object storage's timeouts |
-
-Automation (read when the Dagster definitions load):
-
-| variable | default |
-| --- | --- |
-| STIGG_SCHEDULE_CRON | `0 6 * * *` (daily at 06:00) |
-| STIGG_SCHEDULE_TIMEZONE | `UTC` |
-| STIGG_SCHEDULE_ENABLED | `false`: the schedule starts stopped until turned on |
-| STIGG_SENSOR_ENABLED | `false`: the new-file sensor starts stopped until turned on |
-| STIGG_SENSOR_INTERVAL_SECONDS | `60` |
-| STIGG_FRESHNESS_MAX_AGE_HOURS | `48`: a raw model whose newest transfer is older warns |
-
-Dagster resources take these as `dg.EnvVar` (orchestration/defs/resources.py), so the UI shows a
-variable's name and a run resolves its value when it starts; a variable that is not set takes
-the default above. The CLI hands its flags to a run as resource config, never through the
-environment.
+Each variable, its default and its meaning: docs/configuration.md, whose table a test checks
+against the variables this module reads (tests/unit/test_docs.py). Automation's variables are
+read when the Dagster definitions load. Dagster resources take the settings as `dg.EnvVar`
+(orchestration/defs/resources.py), so the UI shows a variable's name and a run resolves its value
+when it starts; a variable that is not set takes its default. The CLI hands its flags to a run as
+resource config, never through the environment.
 """
 
 from __future__ import annotations

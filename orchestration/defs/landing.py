@@ -121,7 +121,7 @@ def raw_freshness_checks(config: AutomationSettings) -> Sequence[dg.AssetChecksD
     """
     with warnings.catch_warnings():
         # Superseded by FreshnessPolicy, which is not an asset check and does not read the
-        # transfer time we record; this factory does what the project needs (see README).
+        # transfer time we record; this factory does what the project needs (docs/operations.md).
         warnings.simplefilter("ignore", dg.SupersessionWarning)
         return dg.build_last_update_freshness_checks(
             assets=[

@@ -58,7 +58,7 @@ def run_dbt(
     environment: dict[str, str] | None = None,
     **variables: str,
 ) -> DbtResult:
-    """dbt alone against `database` (as the README's "dbt alone" says), in this process with
+    """dbt alone against `database` (as docs/architecture.md's "dbt alone" says), in this process with
     dbt's programmatic runner: no interpreter to start and no dbt to import again. `environment`
     is set for the invocation's length (dbt reads env_var() then)."""
     from dbt.cli.main import dbtRunner

@@ -162,10 +162,15 @@ def test_the_dbt_resource_needs_no_dbt_subprocess_to_know_its_version():
     from dbt.version import __version__
 
     from orchestration.defs.resources import StiggDbtCli
+    from orchestration.settings import dbt_executable
 
     assert hasattr(DbtCliResource, "_cli_version") and hasattr(
         DbtCliResource, "_initialize_dbt_core_adapter"
     )
-    dbt = StiggDbtCli(project_dir=str(DEFAULT_DAGSTER_HOME.parent / "dbt_project"))
+    # The executable the runs start, found beside this Python: no PATH needed.
+    dbt = StiggDbtCli(
+        project_dir=str(DEFAULT_DAGSTER_HOME.parent / "dbt_project"),
+        dbt_executable=dbt_executable(),
+    )
     assert str(dbt._cli_version) == __version__
     assert dbt._initialize_dbt_core_adapter([]) is None
