@@ -102,6 +102,7 @@ def built(tmp_path_factory):
         export, "usage_events", T2, [event | {"ID": "e1", "ENVIRONMENT_ID": HOSTILE_ENV}]
     )  # a repeat
     write(export, "usage_events_env-b", T2, [event | {"ID": "e2"}, event | {"ID": "e3"}])
+    write(export, "Usage_Events_env-c", T2, [event | {"ID": "e4"}])  # a folder in mixed case
 
     env = {"PATH": __import__("os").environ["PATH"], "HOME": str(tmp),
            "STIGG_EXPORT_URI": str(export), "STIGG_WAREHOUSE_PATH": str(tmp / "w.duckdb"),
@@ -195,6 +196,7 @@ def test_usage_events_get_a_table_per_environment_with_hostile_ids_quoted(built)
         warehouse, 'SELECT ENVIRONMENT_ID, count(*) FROM stigg."USAGE_EVENTS" GROUP BY 1 ORDER BY 1'
     ) == [
         ("env-b", 2),  # taken from the usage_events_env-b folder
+        ("env-c", 1),  # from the Usage_Events_env-c folder: matched in any case
         (HOSTILE_ENV, 1),  # a repeated event is one row
     ]
     hostile = "USAGE_EVENTS_PROD___DROP_TABLE_STIGG_CUSTOMERS____"
@@ -205,6 +207,7 @@ def test_usage_events_get_a_table_per_environment_with_hostile_ids_quoted(built)
         ("e2",),
         ("e3",),
     ]
+    assert query(warehouse, 'SELECT ID FROM stigg."USAGE_EVENTS_ENV_C"') == [("e4",)]
     assert query(warehouse, 'SELECT count(*) FROM stigg."CUSTOMERS"') == [(5,)]  # not dropped
 
 
@@ -213,6 +216,7 @@ def test_every_documented_table_matches_the_doc_in_names_order_types_and_not_nul
     environment_tables = [
         "USAGE_EVENTS_PROD___DROP_TABLE_STIGG_CUSTOMERS____",
         "USAGE_EVENTS_ENV_B",
+        "USAGE_EVENTS_ENV_C",
     ]
     expected_tables = {t.name for t in TABLES} | set(environment_tables)
     tables = {

@@ -91,8 +91,9 @@ from typed
     {%- if column.enum and raw_name in raw_columns -%}
         {{ stigg_enum_spelling(value, column.enum) }}
     {%- elif table.model == 'usage_events' and column.name == 'ENVIRONMENT_ID' -%}
-        {#- Per-environment folders (usage_events_<environment id>) may leave the column out. -#}
-        coalesce({{ value }}, nullif(regexp_extract(_stigg_source_file, '^usage_events_([^/]+)/', 1), ''))
+        {#- Per-environment folders (usage_events_<environment id>, in any case, as landing matches
+            them: spec/tables.py, model_for_folder) may leave the column out. -#}
+        coalesce({{ value }}, nullif(regexp_extract(_stigg_source_file, '(?i)^usage_events_([^/]+)/', 1), ''))
     {%- else -%}
         {{ value }}
     {%- endif -%}
