@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestration.registry import DEFAULT_ENGINE, DEFAULT_SOURCE, ENGINES, SOURCES, source_class
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # Each warehouse's dbt folder (Settings.dbt_target_dir) is in here.
@@ -35,11 +37,9 @@ WAREHOUSE_VARIABLES: dict[str, tuple[str, str]] = {
     "export_uri": ("STIGG_EXPORT_URI", str(SAMPLE_EXPORT_DIR)),
     "warehouse_path": ("STIGG_WAREHOUSE_PATH", str(DEFAULT_WAREHOUSE_PATH)),
     "duckdb_memory_limit": ("STIGG_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
-    "engine": ("STIGG_ENGINE", "duckdb"),
-    "source": ("STIGG_SOURCE", "export"),
+    "engine": ("STIGG_ENGINE", DEFAULT_ENGINE),
+    "source": ("STIGG_SOURCE", DEFAULT_SOURCE),
 }
-ENGINES = ("duckdb", "spark")
-SOURCES = ("export", "api")
 DEFAULT_API_URL = "https://api.stigg.io/graphql"
 _KEY_PREFIXES = ("server-", "client-")
 
@@ -184,11 +184,11 @@ class Settings:
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     # An S3-compatible endpoint for s3:// exports; credentials are boto's own variables.
     s3_endpoint_url: str | None = None
-    engine: str = "duckdb"
+    engine: str = DEFAULT_ENGINE
     # With the Spark engine: the Spark Connect server (it may carry a token, so it is read from
     # the environment at run time, never run config). None: the local server (spark_local_dir).
     spark_remote: str | None = None
-    source: str = "export"
+    source: str = DEFAULT_SOURCE
     api: ApiSettings = field(default_factory=ApiSettings, repr=False)
     s3_retry: ObjectStoreRetry = field(default_factory=ObjectStoreRetry)
 
@@ -201,11 +201,11 @@ class Settings:
             raise ValueError(
                 f"STIGG_SOURCE={self.source!r} is not a source: choose one of {', '.join(SOURCES)}"
             )
-        if self.source == "api" and self.engine != "duckdb":
+        source = source_class(self.source)
+        if source.engines is not None and self.engine not in source.engines:
             raise ValueError(
-                "STIGG_SOURCE=api builds a DuckDB warehouse: unset STIGG_ENGINE (or set duckdb). "
-                "The pull writes files in the export's layout, so a Spark build can land them as "
-                "an export (STIGG_EXPORT_URI=<the pull folder>)."
+                f"STIGG_SOURCE={self.source} builds with {' or '.join(source.engines)} only: "
+                f"unset STIGG_ENGINE (or set {source.engines[0]}). {source.engines_reason}"
             )
         stem = self.warehouse_path.name.split(".")[0].lower()
         if stem in WAREHOUSE_SCHEMAS:
@@ -230,17 +230,6 @@ class Settings:
         """Where API pulls write their files, in the export's own layout, beside the warehouse
         (runtime/sources/api/pull.py); landing lands them as it lands an export."""
         return self.warehouse_path.with_name(self.warehouse_path.name.split(".")[0] + "_api_export")
-
-    @property
-    def landing_uri(self) -> str:
-        """The export that landing reads: STIGG_EXPORT_URI, or the API pulls' folder."""
-        return str(self.api_export_dir) if self.source == "api" else self.export_uri
-
-    @property
-    def source_description(self) -> str:
-        if self.source == "api":
-            return f"Stigg's API at {self.api.url} ({len(self.api.keys)} key(s))"
-        return self.export_uri
 
     @property
     def report_path(self) -> Path:
@@ -280,10 +269,9 @@ class Settings:
     ) -> Settings:
         """Settings from the environment; `overrides` (resource config, CLI flags) win when set."""
         env = os.environ if environ is None else environ
-        values = {
-            field: overrides.get(field) or env.get(variable) or default
-            for field, (variable, default) in WAREHOUSE_VARIABLES.items()
-        }
+        values = warehouse_config(env, **overrides)
+        source = values["source"].strip().lower()
+        reads_api = source in SOURCES and source_class(source).reads_api_settings
         return cls(
             export_uri=values["export_uri"],
             warehouse_path=Path(values["warehouse_path"]).absolute(),
@@ -291,12 +279,21 @@ class Settings:
             s3_endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None,
             engine=values["engine"].strip().lower(),
             spark_remote=env.get("STIGG_SPARK_REMOTE") or None,
-            source=values["source"].strip().lower(),
-            api=ApiSettings.from_env(env)
-            if values["source"].strip().lower() == "api"
-            else ApiSettings(),
+            source=source,
+            api=ApiSettings.from_env(env) if reads_api else ApiSettings(),
             s3_retry=ObjectStoreRetry.from_env(env),
         )
+
+
+def warehouse_config(
+    environ: Mapping[str, str] | None = None, **overrides: str | None
+) -> dict[str, str]:
+    """Each warehouse resource field's value: its override, else its variable, else its default."""
+    env = os.environ if environ is None else environ
+    return {
+        field: overrides.get(field) or env.get(variable) or default
+        for field, (variable, default) in WAREHOUSE_VARIABLES.items()
+    }
 
 
 def variables_set(environ: Mapping[str, str] | None = None) -> frozenset[str]:
@@ -354,7 +351,7 @@ class AutomationSettings:
     sensor_enabled: bool = False
     sensor_interval_seconds: int = 60
     freshness_max_age_hours: float = 48.0
-    source: str = "export"  # STIGG_SOURCE: with the API, raw usage events have no freshness
+    source: str = DEFAULT_SOURCE  # STIGG_SOURCE: a model it does not provide has no freshness
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AutomationSettings:
@@ -371,5 +368,5 @@ class AutomationSettings:
             freshness_max_age_hours=float(
                 env.get("STIGG_FRESHNESS_MAX_AGE_HOURS") or defaults.freshness_max_age_hours
             ),
-            source=(env.get(WAREHOUSE_VARIABLES["source"][0]) or "export").strip().lower(),
+            source=(env.get(WAREHOUSE_VARIABLES["source"][0]) or DEFAULT_SOURCE).strip().lower(),
         )

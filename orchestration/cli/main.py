@@ -19,10 +19,23 @@ import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from orchestration.runtime import disk_space
+from orchestration.registry import (
+    ENGINES,
+    SOURCES,
+    engine_class,
+    engine_commands,
+    open_engine,
+    open_source,
+)
+from orchestration.runtime.engines.base import EngineNotRunning
 from orchestration.runtime.run_tags import FULL_REFRESH_TAG, STARTED_BY_TAG, process_tags
-from orchestration.runtime.sources.export import ExportSource
-from orchestration.settings import PROJECT_ROOT, Settings, dagster_home, subprocess_environment
+from orchestration.settings import (
+    PROJECT_ROOT,
+    Settings,
+    dagster_home,
+    subprocess_environment,
+    warehouse_config,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,12 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--engine",
-        choices=["duckdb", "spark"],
+        choices=list(ENGINES),
         help="Overrides STIGG_ENGINE: build with DuckDB (the default) or Spark.",
     )
     run.add_argument(
         "--source",
-        choices=["export", "api"],
+        choices=list(SOURCES),
         help="Overrides STIGG_SOURCE: read the file export (the default) or Stigg's API "
         "(keys from STIGG_API_KEYS or STIGG_API_KEYS_FILE, never a flag).",
     )
@@ -111,17 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
         "authentication: anyone who reaches the address can start runs and read their logs.",
     )
 
-    spark_server = commands.add_parser(
-        "spark-server",
-        help=(
-            "Run the local Spark Connect server in the foreground (STIGG_ENGINE=spark): runs, "
-            "the UI and readers use it while it runs."
-        ),
-    )
-    spark_server.add_argument(
-        "--warehouse-path", help="Overrides STIGG_WAREHOUSE_PATH (its folder holds the server's)."
-    )
-    spark_server.add_argument("--port", type=int, default=15002)
+    for engine_command in engine_commands():
+        engine_command.add_parser(commands)
 
     report = commands.add_parser(
         "report",
@@ -165,14 +169,13 @@ def run_config(args: argparse.Namespace) -> dict:
     if getattr(args, "source", None):
         overrides["source"] = args.source
     config: dict = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    resources = {}
     if overrides:
-        resources["warehouse"] = {"config": overrides}
-    published = {k: overrides[k] for k in ("warehouse_path", "engine") if k in overrides}
-    if published:
-        resources["published"] = {"config": published}
-    if resources:
-        config["resources"] = resources
+        # A resource's config is given whole: Dagster asks for every field once one is given.
+        warehouse = warehouse_config(**overrides)
+        config["resources"] = {
+            "warehouse": {"config": warehouse},
+            "published": {"config": {k: warehouse[k] for k in ("warehouse_path", "engine")}},
+        }
     return config
 
 
@@ -200,39 +203,24 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if settings.source == "api" and not settings.api.keys:
-        print(
-            f"error: STIGG_SOURCE=api needs the API's server keys: set STIGG_API_KEYS "
-            f"(comma-separated, each KEY or ENV_ID=KEY) or STIGG_API_KEYS_FILE. "
-            f"{settings.api.keys_origin} gave none.",
-            file=sys.stderr,
-        )
-        return 2
-    if settings.source == "export" and not ExportSource.of(settings).exists():
-        print(
-            f"error: Stigg export location does not exist: {settings.export_uri}", file=sys.stderr
-        )
+    source, engine = open_source(settings), open_engine(settings)
+    if (error := source.preflight_error()) is not None:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     started = time.monotonic()
-    # With Spark the check needs the server, and a pull must ask the API first; the run's dbt
-    # asset skips the same way.
-    files = _export_files(settings) if settings.engine == "duckdb" else []
-    if (
-        settings.engine == "duckdb"
-        and settings.source == "export"
-        and not args.full_refresh
-        and _nothing_new(settings, files)
-    ):
+    # Files a source knows only when its run asks (a pull), or an engine that cannot tell before
+    # a run (it needs a server), leave the skip to the run's dbt asset, which skips the same way.
+    files = source.files_before_run()
+    if files is not None and not args.full_refresh and engine.nothing_new(files):
         print(
-            f"Nothing new in {settings.export_uri} since the published build, and the dbt project "
-            f"is unchanged: no run started. {settings.warehouse_path} is current.\n"
+            f"Nothing new in {source.describe()} since the published build, and the dbt project "
+            f"is unchanged: no run started. {engine.describe()} is current.\n"
             "(A run that Dagster starts, by schedule, sensor or UI, skips dbt and publishing "
             "the same way; --full-refresh rebuilds.)"
         )
         return 0
 
-    short = disk_space.shortfall(settings, _new_bytes(settings, files, args.full_refresh))
-    if short is not None:
+    if (short := engine.disk_shortfall(files, full_refresh=args.full_refresh)) is not None:
         print(f"error: {short}", file=sys.stderr)
         return 2
 
@@ -251,10 +239,9 @@ def _run(args: argparse.Namespace) -> int:
     # them it took about a second, after the run had ended).
     gc.freeze()
     run_id = str(uuid.uuid4())
-    target = settings.warehouse_path if settings.engine == "duckdb" else "Spark"
-    print(f"Run {run_id}: {settings.source_description} → {target}", flush=True)
-    if settings.engine == "spark":
-        print(f"Spark: {spark_server_description(settings)}", flush=True)
+    print(f"Run {run_id}: {source.describe()} → {engine.describe()}", flush=True)
+    for note in engine.run_notes():
+        print(note, flush=True)
     home = dagster_home()
     dbt_output = contextlib.nullcontext() if args.verbose else _stdout_discarded()
     with (
@@ -270,50 +257,8 @@ def _run(args: argparse.Namespace) -> int:
             tags=run_tags(args),
         )
     summary = summarize(result, time.monotonic() - started)
-    print(render(summary, settings.source_description))
+    print(render(summary, source.describe()))
     return 1 if summary.alert else 0
-
-
-def spark_server_description(settings: Settings) -> str:
-    """Which Spark Connect server a Spark run will use, as the run's first lines say it."""
-    from orchestration.runtime.engines import spark_server
-    from orchestration.runtime.warehouse_engine import without_secrets
-
-    if settings.spark_remote is not None:
-        return f"Spark Connect server {without_secrets(settings.spark_remote)} (STIGG_SPARK_REMOTE)"
-    found = spark_server.running_server(settings.spark_local_dir)
-    if found is not None:
-        return f"the {found.describe()}"
-    return (
-        f"no server is running for {settings.spark_local_dir}: starting a local Spark Connect "
-        "server for this run (`stigg-warehouse spark-server` keeps one running)"
-    )
-
-
-def _export_files(settings: Settings) -> list | None:
-    """The export's files; None when a folder could not be listed (the run will say which)."""
-    if settings.source != "export":
-        return []
-    source = ExportSource.of(settings)
-    files, _ = source.scan()
-    return None if source.listing_failures else files
-
-
-def _nothing_new(settings: Settings, files: list | None) -> bool:
-    from orchestration.runtime.build_state import nothing_new
-
-    if files is None:
-        return False
-    return nothing_new(settings.warehouse_path, settings.build_path, files)
-
-
-def _new_bytes(settings: Settings, files: list, full_refresh: bool) -> int:
-    """The size of the export files that the run will land (all of them for a full refresh)."""
-    from orchestration.runtime.warehouse_engine import DuckDBWarehouse
-
-    if full_refresh or not files:
-        return sum(f.size for f in files or [])
-    return sum(f.size for f in DuckDBWarehouse(settings).unpublished_files(files, ("landed",)))
 
 
 @contextlib.contextmanager
@@ -452,63 +397,15 @@ def _codegen(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spark_server(args: argparse.Namespace) -> int:
-    from orchestration.runtime.engines import spark_server
-
-    settings = run_settings(args)
-    directory = settings.spark_local_dir
-    found = spark_server.running_server(directory)
-    if found is not None:
-        print(f"A server is already running for {directory}: {found.remote} (pid {found.pid})")
-        return 1
-    try:
-        server, process = spark_server.start_server(directory, port=args.port)
-    except spark_server.SparkServerError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(
-        f"Spark Connect server {server.remote} (pid {server.pid}), metastore and warehouse in "
-        f"{directory}. Runs with STIGG_ENGINE=spark use it while it runs. Ctrl-C to stop.",
-        flush=True,
-    )
-    signal.signal(signal.SIGTERM, _stop_on_signal)
-    # Ctrl-C stops it even when started from a script that ignores SIGINT (a background job's).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        print("Stopping the Spark Connect server…", flush=True)
-        return 0
-    finally:
-        spark_server.stop(process)
-        (directory / spark_server.STATE_FILE).unlink(missing_ok=True)
-
-
-def _stop_on_signal(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def _report(args: argparse.Namespace) -> int:
-    from orchestration.report.page import write_report, write_report_from_spark
-    from orchestration.runtime.warehouse_engine import running_spark_remote
+    from orchestration.report.page import write_report
 
     settings = run_settings(args)
     out = (args.out or settings.report_path).absolute()
     try:
-        if settings.engine == "spark":
-            remote = running_spark_remote(settings)
-            if remote is None:
-                print(
-                    "error: no Spark Connect server is running: start `stigg-warehouse "
-                    "spark-server`, or set STIGG_SPARK_REMOTE",
-                    file=sys.stderr,
-                )
-                return 1
-            report = write_report_from_spark(remote, out)
-        else:
-            report = write_report(settings.warehouse_path, out)
-    except FileNotFoundError as error:
-        print(error, file=sys.stderr)
+        report = write_report(engine_class(settings.engine).for_reading(settings), out)
+    except (FileNotFoundError, EngineNotRunning) as error:
+        print(f"error: {error}", file=sys.stderr)
         return 1
     print(
         f"Report: {report.charts_with_data} of {report.charts} charts with data, "
@@ -524,8 +421,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "generate": _generate,
         "ui": _ui,
         "report": _report,
-        "spark-server": _spark_server,
         "codegen": _codegen,
+        **{command.name: command.run for command in engine_commands()},
     }[args.command]
     return handler(args)
 

@@ -6,7 +6,9 @@ import warnings
 import dagster as dg
 
 from orchestration.defs.landing import RAW_FRESHNESS_CHECKS
-from orchestration.runtime import warehouse_engine, writer
+from orchestration.registry import engine_class, open_source
+from orchestration.runtime import writer
+from orchestration.runtime.engines.base import EngineNotRunning
 from orchestration.runtime.sources.export import ExportFile, ExportSource
 from orchestration.settings import AutomationSettings, Settings
 
@@ -36,23 +38,13 @@ def new_files_run_key(files: list[ExportFile]) -> str:
 
 def files_not_yet_published(source: ExportSource, settings: Settings) -> list[ExportFile]:
     """Export files that the published warehouse's manifest has not recorded in this version.
-    With Spark, the server must be running (the sensor never starts one)."""
+    An engine that reads through a server needs it running (the sensor never starts one)."""
     files, _ = source.scan()
-    remote = None
-    if settings.engine == "spark":
-        remote = warehouse_engine.running_spark_remote(settings)
-        if remote is None:
-            raise SparkServerNotRunningError(
-                "No Spark Connect server is running for the sensor to read the manifest from: "
-                "start `stigg-warehouse spark-server`, or set STIGG_SPARK_REMOTE."
-            )
-    return warehouse_engine.open_warehouse(settings, remote).unpublished_files(
-        files, _SEEN_STATUSES
-    )
-
-
-class SparkServerNotRunningError(RuntimeError):
-    pass
+    engine = engine_class(settings.engine).for_reading(settings)
+    try:
+        return engine.unpublished_files(files, _SEEN_STATUSES)
+    finally:
+        engine.close()
 
 
 @dg.definitions
@@ -89,16 +81,13 @@ def automation() -> dg.Definitions:
             "Requests a stigg_elt run when STIGG_EXPORT_URI holds files that the published "
             "warehouse has not recorded. It waits while a run is queued or in progress, so files "
             "that arrive during a run start the next one, and it never requests the same set twice. "
-            "With STIGG_SOURCE=api it skips: the schedule pulls instead."
+            "A source with no files to watch (STIGG_SOURCE=api) skips: the schedule pulls instead."
         ),
     )
     def new_export_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         settings = Settings.from_env()
-        if settings.source == "api":
-            return dg.SkipReason(
-                "STIGG_SOURCE=api: Stigg's API has no files to watch. The schedule pulls "
-                "(STIGG_SCHEDULE_CRON, turned on with STIGG_SCHEDULE_ENABLED=true)."
-            )
+        if (unwatched := open_source(settings).unwatched_reason) is not None:
+            return dg.SkipReason(unwatched)
         busy = writer.busy_reason(context.instance, settings, found_by=f"sensor {SENSOR_NAME}")
         if busy:
             return dg.SkipReason(
@@ -109,7 +98,7 @@ def automation() -> dg.Definitions:
             return dg.SkipReason(f"The export location does not exist: {settings.export_uri}")
         try:
             new_files = files_not_yet_published(source, settings)
-        except SparkServerNotRunningError as error:
+        except EngineNotRunning as error:
             return dg.SkipReason(str(error))
         if not new_files:
             return dg.SkipReason("No new export files.")

@@ -7,15 +7,15 @@ from datetime import timedelta
 import dagster as dg
 
 from orchestration.defs.resources import StiggWarehouse
+from orchestration.registry import ENGINES, source_class
 from orchestration.runtime import disk_space, landing
-from orchestration.runtime.engines import duckdb as engine
-from orchestration.runtime.sources.export import ExportSource
+from orchestration.runtime.sources.base import Prepared, SourceFailed
 from orchestration.settings import AutomationSettings
-from orchestration.spec.api import NOT_FROM_THE_API
+from orchestration.spec.raw_layer import LINEAGE_COLUMNS, MANIFEST_TABLE, RAW_SCHEMA
 from orchestration.spec.tables import TABLES
 
-# Either engine writes these assets (STIGG_ENGINE, a resource setting).
-ENGINE_KINDS = {"duckdb", "spark"}
+# Any engine writes these assets (STIGG_ENGINE, a resource setting).
+ENGINE_KINDS = set(ENGINES)
 FILES_READABLE_CHECK = "files_readable"
 FILES_UNCHANGED_CHECK = "files_unchanged"
 RECORDS_LISTED_CHECK = "records_still_listed"
@@ -37,12 +37,11 @@ def _raw_specs() -> list[dg.AssetSpec]:
             kinds=ENGINE_KINDS,
             description=(
                 f"Every row of the export's `{t.model}` files, as landed, with lineage columns "
-                f"(_stigg_source_file, _stigg_dt, _stigg_transfer_at, _stigg_load_id, _stigg_loaded_at). "
-                f"{t.description}"
+                f"({', '.join(c.name for c in LINEAGE_COLUMNS)}). {t.description}"
             ),
             skippable=True,
             metadata={
-                "dagster/table_name": engine.raw_table(t.model).replace('"', ""),
+                "dagster/table_name": f"{RAW_SCHEMA}.{t.model}",
                 "dagster/column_schema": dg.TableSchema(
                     columns=[
                         *(
@@ -54,8 +53,8 @@ def _raw_specs() -> list[dg.AssetSpec]:
                             for c in t.columns
                         ),
                         *(
-                            dg.TableColumn(name, type_, description="lineage")
-                            for name, type_ in engine.LINEAGE_COLUMNS.items()
+                            dg.TableColumn(c.name, c.type, description=f"lineage: {c.description}")
+                            for c in LINEAGE_COLUMNS
                         ),
                     ]
                 ),
@@ -77,7 +76,7 @@ manifest = dg.AssetSpec(
         "size, fingerprint, rows, load id), and one per failed or changed file, with the reason. "
         "Landing (raw_export) writes it in the same transaction as the file's rows."
     ),
-    metadata={"dagster/table_name": engine.MANIFEST_TABLE},
+    metadata={"dagster/table_name": MANIFEST_TABLE},
 )
 
 
@@ -100,9 +99,10 @@ def _raw_check_specs() -> list[dg.AssetCheckSpec]:
                 RECORDS_LISTED_CHECK,
                 asset=raw_asset_key(t.model),
                 description=(
-                    "With STIGG_SOURCE=api: every record that a full pull of this model listed "
-                    "before is still listed. One that is not (deleted or archived in Stigg) keeps "
-                    "its rows as last seen, and is counted here. Passes with the file export."
+                    "Every record that the source listed before is still listed (with "
+                    "STIGG_SOURCE=api, by a full pull of this model). One that is not (deleted or "
+                    "archived in Stigg) keeps its rows as last seen, and is counted here. The "
+                    "file export is insert-only: it always passes."
                 ),
             ),
         )
@@ -116,19 +116,16 @@ def raw_freshness_checks(config: AutomationSettings) -> Sequence[dg.AssetChecksD
     """Per raw model: WARN when its newest transfer is older than STIGG_FRESHNESS_MAX_AGE_HOURS.
 
     Stigg writes a model only in transfers where it changed, so a quiet model warns too (with the
-    API, a model's newest transfer is the last pull that changed one of its records). With the
-    API, raw usage events, which it cannot list, have no freshness check.
+    API, a model's newest transfer is the last pull that changed one of its records). A model that
+    the source does not provide (the API cannot list raw usage events) has no freshness check.
     """
     with warnings.catch_warnings():
         # Superseded by FreshnessPolicy, which is not an asset check and does not read the
         # transfer time we record; this factory does what the project needs (docs/operations.md).
         warnings.simplefilter("ignore", dg.SupersessionWarning)
+        not_provided = source_class(config.source).models_not_provided
         return dg.build_last_update_freshness_checks(
-            assets=[
-                key
-                for key in RAW_ASSET_KEYS
-                if not (config.source == "api" and key.path[-1] in NOT_FROM_THE_API)
-            ],
+            assets=[key for key in RAW_ASSET_KEYS if key.path[-1] not in not_provided],
             lower_bound_delta=timedelta(hours=config.freshness_max_age_hours),
             severity=dg.AssetCheckSeverity.WARN,
         )
@@ -145,35 +142,28 @@ RAW_FRESHNESS_CHECKS = raw_freshness_checks(AutomationSettings.from_env())
     can_subset=True,
 )
 def raw_export(context: dg.AssetExecutionContext, warehouse: StiggWarehouse) -> Iterator:
-    settings = warehouse.settings()
-    pulled = None
-    if settings.source == "api":
-        # dlt is imported for a pull only: loading the definitions starts no process.
-        from orchestration.runtime.sources.api import pull as api_pull
-
-        try:
-            pulled = api_pull.pull(settings, context.run.run_id, log=context.log.info)
-        except api_pull.ApiSourceError as exc:
-            raise dg.Failure(f"Stigg's API: {exc}") from None
-    source = ExportSource.of(settings)
-    files, skipped = source.scan()
+    source = warehouse.run_source()
+    try:
+        prepared = source.prepare(context.run.run_id, log=context.log.info)
+    except SourceFailed as exc:
+        raise dg.Failure(str(exc)) from None
+    files, skipped = prepared.files.scan()
     for path in skipped:
         context.log.warning(f"Skipped {path.path}: {path.reason}")
 
     try:
-        yield from _land(context, warehouse, source, files, pulled)
-        if pulled is not None:
-            warehouse.warehouse().record_pull(pulled)
+        yield from _land(context, warehouse, prepared, files)
+        source.after_landing(warehouse.run_engine(), prepared)
     except Exception as exc:
         if disk_space.is_disk_full(exc):
             raise warehouse.disk_full(exc, "landing") from None
         raise
 
 
-def _land(context, warehouse: StiggWarehouse, source: ExportSource, files, pulled) -> Iterator:
-    settings = warehouse.settings()
+def _land(context, warehouse: StiggWarehouse, prepared: Prepared, files) -> Iterator:
+    source = prepared.files
     selected = [t.model for t in TABLES if raw_asset_key(t.model) in context.selected_asset_keys]
-    with warehouse.warehouse().raw_layer(source) as raw:
+    with warehouse.run_engine().raw_layer(source) as raw:
         raw.ensure_schema([t.model for t in TABLES])
         if files:
             raw.check_visible(files[0])
@@ -201,11 +191,10 @@ def _land(context, warehouse: StiggWarehouse, source: ExportSource, files, pulle
             for path in landed.changed:
                 context.log.warning(f"{path} changed after it was landed; not loaded again")
             key = raw_asset_key(model)
-            pulled_model = pulled.by_model().get(model) if pulled is not None else None
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={
-                    **_pull_metadata(pulled_model),
+                    **prepared.metadata(model),
                     "files_landed": len(landed.files_landed),
                     "rows_landed": landed.rows_landed,
                     "files_failed": len(landed.failed),
@@ -243,45 +232,15 @@ def _land(context, warehouse: StiggWarehouse, source: ExportSource, files, pulle
                 description="; ".join(landed.changed) or "no landed file has changed",
                 metadata={"changed_files": landed.changed},
             )
-            yield _records_listed_check(key, model, settings.source, pulled_model)
-
-
-def _pull_metadata(pulled: dict[str, int] | None) -> dict:
-    if pulled is None:
-        return {}
-    return {
-        "api_pages": pulled["pages"],
-        "api_records_listed": pulled["listed"],
-        "api_records_changed": pulled["changed"],
-        "api_records_gone": pulled["gone"],
-    }
-
-
-def _records_listed_check(
-    key: dg.AssetKey, model: str, source: str, pulled: dict[str, int] | None
-) -> dg.AssetCheckResult:
-    if source != "api":
-        description = "the file export is insert-only: no record can stop being listed"
-    elif model in NOT_FROM_THE_API:
-        description = "not pulled: Stigg's API cannot list raw usage events"
-    elif pulled is None or not pulled["full"]:
-        description = "pulled incrementally: a record that stops being listed cannot be told"
-    elif pulled["gone"]:
-        description = (
-            f"{pulled['gone']} record(s) that an earlier pull listed are no longer listed; "
-            "their rows stay as last seen"
-        )
-    else:
-        description = "every record listed before is still listed"
-    gone = (pulled or {}).get("gone", 0)
-    return dg.AssetCheckResult(
-        asset_key=key,
-        check_name=RECORDS_LISTED_CHECK,
-        passed=not gone,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=description,
-        metadata={"records_gone": gone, "source": source},
-    )
+            listed = prepared.records_listed(model)
+            yield dg.AssetCheckResult(
+                asset_key=key,
+                check_name=RECORDS_LISTED_CHECK,
+                passed=listed.passed,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=listed.description,
+                metadata={"records_gone": listed.gone, "source": warehouse.run_source().name},
+            )
 
 
 @dg.definitions

@@ -25,7 +25,7 @@ def published_warehouse(
     context: dg.AssetExecutionContext, warehouse: StiggWarehouse
 ) -> dg.MaterializeResult:
     try:
-        metadata = warehouse.warehouse().publish(context.run.run_id)
+        metadata = warehouse.run_engine().publish(context.run.run_id)
     except OSError as exc:
         if disk_space.is_disk_full(exc):
             raise warehouse.disk_full(exc, "publishing") from None

@@ -4,7 +4,7 @@ import dagster as dg
 
 from orchestration.defs.publish import published_warehouse
 from orchestration.defs.resources import PublishedWarehouse
-from orchestration.report.page import write_report, write_report_from_spark
+from orchestration.report.page import write_report
 
 
 @dg.asset(
@@ -16,16 +16,12 @@ from orchestration.report.page import write_report, write_report_from_spark
         "The analytics report (`stigg-warehouse report`): one self-contained HTML page with MRR "
         "and its movements, subscriptions by plan and status, daily usage, the utilisation "
         "distribution and the customers closest to their limits. It reads the published "
-        "warehouse read-only, as an analyst does: it never takes the writer lock. With Spark it "
-        "reads the published views through Spark Connect."
+        "warehouse read-only, as an analyst does: it never takes the writer lock (with Spark, "
+        "the published views through Spark Connect)."
     ),
 )
 def analytics_report(published: PublishedWarehouse) -> dg.MaterializeResult:
-    spark_remote = published.spark_remote()
-    if spark_remote is not None:
-        report = write_report_from_spark(spark_remote, published.report_path)
-    else:
-        report = write_report(published.path, published.report_path)
+    report = write_report(published.reader(), published.report_path)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(published.report_path)),

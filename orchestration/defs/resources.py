@@ -16,7 +16,10 @@ from packaging import version
 from pydantic import PrivateAttr
 
 from orchestration.defs.dbt_project import stigg_dbt_project
-from orchestration.runtime import disk_space, run_tags, warehouse_engine, writer
+from orchestration.registry import engine_class, open_engine, open_source
+from orchestration.runtime import disk_space, run_tags, writer
+from orchestration.runtime.engines.base import Engine, EngineNotRunning
+from orchestration.runtime.sources.base import Source
 from orchestration.settings import (
     PROJECT_ROOT,
     WAREHOUSE_VARIABLES,
@@ -42,8 +45,7 @@ class StiggWarehouse(dg.ConfigurableResource):
     duckdb_memory_limit: str
     engine: str
     source: str
-    _spark_remote: str | None = PrivateAttr(default=None)
-    _warehouse: warehouse_engine.Warehouse | None = PrivateAttr(default=None)
+    _engine: Engine | None = PrivateAttr(default=None)
 
     def settings(self) -> Settings:
         return Settings.from_env(
@@ -54,38 +56,39 @@ class StiggWarehouse(dg.ConfigurableResource):
             source=self.source,
         )
 
-    def warehouse(self) -> warehouse_engine.Warehouse:
-        """The engine this run writes with (runtime/warehouse_engine.py), one per run."""
-        if self._warehouse is None:
-            self._warehouse = warehouse_engine.open_warehouse(self.settings(), self._spark_remote)
-        return self._warehouse
+    def run_engine(self) -> Engine:
+        """The engine this run writes with (runtime/engines/), one per run."""
+        if self._engine is None:
+            self._engine = open_engine(self.settings())
+        return self._engine
+
+    def run_source(self) -> Source:
+        """The source this run lands from (runtime/sources/)."""
+        return open_source(self.settings())
 
     def disk_full(self, error: BaseException, during: str) -> dg.Failure:
         """The run's failure for a disk that filled up `during` a step: the working copy is
         dropped, so the next run starts from the published warehouse (runtime/disk_space.py)."""
-        self.warehouse().discard_working_copy()
+        self.run_engine().discard_working_copy()
         directory = self.settings().warehouse_path.parent
         return dg.Failure(disk_space.full_disk_message(directory, error, during))
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Self]:
         settings = self.settings()
-        log = context.log.info if context.log is not None else print
-        with (
-            writer.writing_run(
-                settings, context, from_scratch=is_full_refresh(context.dagster_run)
-            ),
-            warehouse_engine.spark_session(settings, log=log) as remote,
-        ):
-            self._spark_remote = remote
-            try:
-                if remote is not None and is_full_refresh(context.dagster_run):
-                    self.warehouse().drop_raw_layer()
+        try:
+            with writer.writing_run(
+                settings,
+                context,
+                self.run_engine(),
+                from_scratch=is_full_refresh(context.dagster_run),
+                from_published=self.run_source().redone_from_published,
+            ):
                 yield self
-            finally:
-                if self._warehouse is not None:
-                    self._warehouse.close()
-                    self._warehouse = None
+        finally:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
 
 
 class PublishedWarehouse(dg.ConfigurableResource):
@@ -94,23 +97,13 @@ class PublishedWarehouse(dg.ConfigurableResource):
     warehouse_path: str
     engine: str
 
-    def spark_remote(self) -> str | None:
-        """With Spark, the server to read through: STIGG_SPARK_REMOTE or the running local
-        server (a reader never starts one); None with DuckDB."""
+    def reader(self) -> Engine:
+        """The engine over the published warehouse; a reader never starts a server."""
         settings = Settings.from_env(warehouse_path=self.warehouse_path, engine=self.engine)
-        if settings.engine != "spark":
-            return None
-        remote = warehouse_engine.running_spark_remote(settings)
-        if remote is None:
-            raise dg.Failure(
-                "No Spark Connect server is running to read the published warehouse from: "
-                "start `stigg-warehouse spark-server`, or set STIGG_SPARK_REMOTE."
-            )
-        return remote
-
-    @property
-    def path(self) -> Path:
-        return Path(self.warehouse_path).absolute()
+        try:
+            return engine_class(settings.engine).for_reading(settings)
+        except EngineNotRunning as exc:
+            raise dg.Failure(str(exc)) from None
 
     @property
     def report_path(self) -> Path:

@@ -9,6 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt_project import adopt_parse, invocation_target, stigg_dbt_project
 from orchestration.defs.resources import StiggWarehouse, is_full_refresh
+from orchestration.registry import ENGINES
 from orchestration.runtime import dbt_build, disk_space, writer
 
 
@@ -67,7 +68,7 @@ def stigg_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: StiggWarehouse
 ) -> Iterator:
     settings = warehouse.settings()
-    engine = warehouse.warehouse()
+    engine = warehouse.run_engine()
     full_refresh = is_full_refresh(context.run)
     # Only a build of every model records its input, and only then can the next one be skipped.
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
@@ -92,8 +93,7 @@ def stigg_dbt_models(
     writer.record_builder(settings.builder_pid_path, invocation.process.pid)
     yield from _events_with_metadata(context, invocation)
     writer.clear_builder(settings.builder_pid_path)
-    if engine.name == "duckdb":  # the prepared parse is DuckDB's (profiles.yml's default)
-        adopt_parse(invocation.target_path, settings.dbt_target_dir)
+    adopt_parse(invocation.target_path, settings.dbt_target_dir)
     dbt_build.prune_invocation_targets(settings.dbt_target_dir, context.op_def.name)
     if not invocation.is_successful():
         run_results = invocation.get_artifact("run_results.json")
@@ -142,7 +142,7 @@ def _events_with_metadata(context: dg.AssetExecutionContext, invocation) -> Iter
 processed_loads = dg.AssetSpec(
     key=["meta", "dbt_processed_loads"],
     group_name="meta",
-    kinds={"dbt", "duckdb"},
+    kinds={"dbt", *ENGINES},
     description=(
         "Which loads (landing runs) each incremental table has taken in: written by the dbt "
         "project's hooks (macros/stigg/incremental.sql) as each incremental model is built."

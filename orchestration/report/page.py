@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.report.charts import PALETTE, bar_chart, line_chart
-from orchestration.runtime.engines import duckdb as engine
+from orchestration.runtime.engines.base import Engine
 from orchestration.spec.tables import SUBSCRIPTIONS
 
 MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churn")
@@ -93,8 +93,8 @@ def build_report(con: duckdb.DuckDBPyConnection, title: str = "Stigg warehouse r
     )
 
 
-# What the page reads. With Spark, these are extracted (through Arrow) into an in-memory DuckDB
-# database, and the page is built from it by the same queries.
+# What the page reads: an engine whose warehouse is not a DuckDB file (Spark) extracts these into
+# an in-memory DuckDB database (Engine.published_tables), and the same queries build the page.
 REPORT_TABLES = (
     "stigg.SUBSCRIPTIONS",
     "analytics.usage_daily",
@@ -103,34 +103,10 @@ REPORT_TABLES = (
 )
 
 
-def write_report(warehouse_path: Path, out: Path) -> Report:
-    """Reads the published DuckDB warehouse read-only and writes the page atomically."""
-    if not warehouse_path.exists():
-        raise FileNotFoundError(
-            f"No published warehouse at {warehouse_path}: run `stigg-warehouse run` first"
-        )
-    with engine.connect(warehouse_path, read_only=True) as con:
+def write_report(engine: Engine, out: Path) -> Report:
+    """Reads the published warehouse read-only, through `engine`, and writes the page atomically."""
+    with engine.published_tables(REPORT_TABLES) as con:
         report = build_report(con)
-    _write_atomically(report, out)
-    return report
-
-
-def write_report_from_spark(spark_remote: str, out: Path) -> Report:
-    """The same page from the published views of a Spark warehouse, extracted through Arrow."""
-    from orchestration.runtime.engines import spark as spark_engine
-
-    session = spark_engine.connect(spark_remote)
-    try:
-        with duckdb.connect() as con:
-            con.execute("SET TimeZone = 'UTC'")
-            for name in REPORT_TABLES:
-                schema, table = name.split(".")
-                extract = session.table(name).toArrow()  # noqa: F841 - read by the SQL below
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-                con.execute(f'CREATE TABLE {schema}."{table}" AS SELECT * FROM extract')
-            report = build_report(con)
-    finally:
-        session.stop()
     _write_atomically(report, out)
     return report
 

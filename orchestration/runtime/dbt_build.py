@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from orchestration.registry import DEFAULT_ENGINE
 from orchestration.settings import Settings
 
 # Lines the project's macros log for the orchestrator (dbt's JinjaLogInfo events).
@@ -46,7 +47,7 @@ def dbt_build_args(
     settings: Settings,
     variables: Mapping[str, str] | None = None,
     *,
-    target: str = "duckdb",
+    target: str = DEFAULT_ENGINE,  # each engine's dbt target is named after it (profiles.yml)
     full_refresh: bool,
     largest_raw_rows: int = 0,
 ) -> list[str]:
@@ -57,7 +58,8 @@ def dbt_build_args(
     threads = dbt_threads(largest_raw_rows, settings.duckdb_memory_limit)
     return [
         "build",
-        *(["--target", target] if target != "duckdb" else []),
+        "--target",
+        target,
         "--vars",
         json.dumps(
             dict(variables) if variables is not None else dbt_vars(settings), sort_keys=True

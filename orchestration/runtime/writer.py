@@ -15,8 +15,9 @@ Holding it for a run also:
 - fails the runs of this host whose process is gone (killed), so they stop counting as in
   progress, and frees the slots they held;
 - waits while the dbt that a killed run left building still runs (its pid is recorded beside the
-  lock), and, on DuckDB, while any other process still has the working copy open;
-- prepares the working copy (runtime/engines/duckdb.py).
+  lock);
+- enters the engine's working copy (engines/base.py: on DuckDB, it also waits while any other
+  process still has the file open, and checks the disk).
 Readers (the report, analysts) never take it.
 """
 
@@ -25,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -35,9 +35,9 @@ import dagster as dg
 import psutil
 from filelock import FileLock, Timeout
 
-from orchestration.runtime import disk_space
-from orchestration.runtime.engines import duckdb as engine
+from orchestration.runtime.engines.base import Engine
 from orchestration.runtime.run_tags import HOST_TAG, PID_TAG, process_exists, process_tags
+from orchestration.runtime.waiting import wait_while
 from orchestration.settings import Settings
 
 POLL_SECONDS = 0.5
@@ -141,17 +141,26 @@ def busy_reason(instance: dg.DagsterInstance, settings: Settings, found_by: str)
 def writing_run(
     settings: Settings,
     context: dg.InitResourceContext,
+    engine: Engine,
     *,
     from_scratch: bool,
+    from_published: bool,
 ) -> Iterator[None]:
     """Everything a run does before and while it writes: the lock, the reaper, the wait for a
-    process left behind, and the working copy (from scratch for a full refresh)."""
+    process left behind, and the engine's working copy (from scratch for a full refresh; from the
+    published warehouse for a source whose run is redone, never resumed)."""
     run_id = context.run_id or "no-run"
     log = context.log
 
     def report(message: str) -> None:
         if log is not None:
             log.warning(message)
+
+    def inform(message: str) -> None:
+        if log is not None:
+            log.info(message)
+        else:
+            print(message)
 
     with hold(
         settings.lock_path,
@@ -166,26 +175,10 @@ def writing_run(
         if from_scratch:
             report("Full refresh: rebuilding the warehouse from the export alone")
         wait_until_builder_is_gone(settings.builder_pid_path, report)
-        if settings.engine == "duckdb":
-            _wait_until_working_copy_is_free(settings.build_path, report)
-            if (short := disk_space.shortfall(settings)) is not None:
-                raise disk_space.DiskFullError(short)
-            # A pull is redone, never resumed (runtime/sources/api/pull.py): its working copy
-            # starts from the published warehouse, like the pull's watermark and state.
-            try:
-                engine.prepare_build_copy(
-                    settings, from_scratch=from_scratch, from_published=settings.source == "api"
-                )
-            except OSError as exc:
-                if not disk_space.is_disk_full(exc):
-                    raise
-                engine.discard_working_copy(settings)
-                raise disk_space.DiskFullError(
-                    disk_space.full_disk_message(
-                        settings.warehouse_path.parent, exc, "the working copy's copy"
-                    ),
-                ) from None
-        yield
+        with engine.working_copy(
+            from_scratch=from_scratch, from_published=from_published, report=report, log=inform
+        ):
+            yield
 
 
 def _claim_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
@@ -199,36 +192,6 @@ def _claim_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
             "for the whole run."
         )
     instance.add_run_tags(run.run_id, process_tags())
-
-
-def _wait_while(
-    reason_to_wait: Callable[[], str | None],
-    report: Callable[[str], None],
-    timeout_seconds: float = 6 * 3600,
-) -> None:
-    """Wait while `reason_to_wait()` gives a reason, reporting the first one once; TimeoutError
-    after `timeout_seconds`."""
-    deadline = time.monotonic() + timeout_seconds
-    reported = False
-    while (reason := reason_to_wait()) is not None:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"Still waiting after {timeout_seconds:.0f}s: {reason}")
-        if not reported:
-            report(f"Waiting for {reason}")
-            reported = True
-        time.sleep(1)
-
-
-def _wait_until_working_copy_is_free(build: Path, report: Callable[[str], None]) -> None:
-    """Wait while any other process (one no run recorded, too) has the working copy open."""
-
-    def holder() -> str | None:
-        reason = engine.file_lock_holder(build)
-        return (
-            None if reason is None else f"a process that still has the working copy open: {reason}"
-        )
-
-    _wait_while(holder, report)
 
 
 def record_builder(pid_path: Path, pid: int) -> None:
@@ -273,5 +236,5 @@ def wait_until_builder_is_gone(pid_path: Path, report: Callable[[str], None]) ->
         pid = recorded_builder(pid_path)
         return None if pid is None else f"dbt (pid {pid}), left building by a killed run, to finish"
 
-    _wait_while(builder, report)
+    wait_while(builder, report)
     clear_builder(pid_path)

@@ -995,6 +995,16 @@ def model_for_folder(folder: str) -> str | None:
     return None
 
 
+def file_environment(path: str) -> str | None:
+    """The environment id that an export file's folder names (`usage_events_<id>/...`, in any
+    case; the id as written), or None. Landing records it with each row (spec/raw_layer.py), and
+    staging takes it where a row leaves ENVIRONMENT_ID out."""
+    folder = path.split("/", 1)[0]
+    if model_for_folder(folder) == USAGE_EVENTS.model and folder.lower() != USAGE_EVENTS.model:
+        return folder[len(USAGE_EVENTS_FOLDER_PREFIX) :]
+    return None
+
+
 # Stigg's two APIs spell some enum values differently; the doc's spelling wins. Staging compares
 # a value's normalised form (upper case, each run of other characters one "_": the macro
 # stigg_normalised_spelling) with each documented value's, and with these, already normalised.

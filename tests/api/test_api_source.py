@@ -145,12 +145,12 @@ def test_keys_come_from_a_file_one_a_line(tmp_path):
 def test_the_source_flag_is_run_config_and_the_keys_never_are():
     args = argparse.Namespace(source="api", export_uri=None, warehouse_path=None, engine=None)
     config = run_config(args)
-    assert config["resources"]["warehouse"]["config"] == {"source": "api"}
+    assert config["resources"]["warehouse"]["config"]["source"] == "api"
     assert "KEY" not in repr(config).upper()
 
 
 def test_the_api_source_refuses_the_spark_engine_with_a_reason():
-    with pytest.raises(ValueError, match="builds a DuckDB warehouse"):
+    with pytest.raises(ValueError, match="STIGG_SOURCE=api builds with duckdb only"):
         Settings(export_uri="x", warehouse_path=Path("/tmp/w.duckdb"), source="api", engine="spark")
 
 

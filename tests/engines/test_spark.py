@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.runtime.engines import spark_server
-from orchestration.runtime.engines.spark import published_slot
+from orchestration.runtime.engines.spark import server as spark_server
+from orchestration.runtime.engines.spark.tables import published_slot
 from orchestration.settings import PROJECT_ROOT, Settings
 from orchestration.spec.tables import CUSTOMERS, TABLES, USAGE_EVENTS
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
@@ -310,7 +310,7 @@ def _write_bad_customers(export: Path, transfer_folder: str) -> Path:
 
 
 def _an_export_the_server_cannot_see_is_named(spark, export: Path) -> None:
-    from orchestration.runtime.engines.spark import ExportNotVisibleError, SparkRaw
+    from orchestration.runtime.engines.spark.tables import ExportNotVisibleError, SparkRaw
     from orchestration.runtime.sources.export import ExportSource
 
     files, _ = ExportSource(str(export)).scan()
@@ -322,7 +322,7 @@ def _an_export_the_server_cannot_see_is_named(spark, export: Path) -> None:
 def _relanding_a_file_replaces_its_rows(spark, export: Path) -> None:
     """A run killed after a file's rows landed and before its manifest row leaves the rows
     without the row; the next run lands the file again, and its rows are replaced, not added."""
-    from orchestration.runtime.engines.spark import SparkRaw
+    from orchestration.runtime.engines.spark.tables import SparkRaw
     from orchestration.runtime.sources.export import ExportSource
 
     files, _ = ExportSource(str(export)).scan()

@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from orchestration.runtime import disk_space
+from orchestration.runtime.engines.duckdb import disk
 from orchestration.settings import PROJECT_ROOT, Settings
 from orchestration.synthetic.sample_export import ExportConfig, generate_export
 from tests.support.machine import mounted_tmpfs, needs_root
@@ -133,7 +133,7 @@ def test_a_full_disk_changes_nothing_readers_see_and_publishing_needs_no_room(
         (small_disk / "filler").unlink()
 
     # Not enough room to start: the run says so before it writes anything.
-    _fill(small_disk, leave_bytes=disk_space.space_needed(Settings.from_env(env)).total // 2)
+    _fill(small_disk, leave_bytes=disk.space_needed(Settings.from_env(env)).total // 2)
     refused = run_cli(["run"], env)
     assert refused.returncode == 2
     assert f"Not enough free disk space for a run in {small_disk / 'wh'}" in refused.stderr

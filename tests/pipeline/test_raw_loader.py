@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from orchestration.runtime import landing as file_landing
-from orchestration.runtime.engines import duckdb as engine
+from orchestration.runtime.engines.duckdb import files as engine
 from orchestration.runtime.sources.export import ExportSource
 from orchestration.spec.tables import TABLES
 
@@ -244,3 +244,36 @@ def test_every_known_model_has_a_raw_table_before_any_file_lands(landing):
         )
     }
     assert tables == {t.model for t in TABLES}
+
+
+def test_a_per_environment_folder_lands_its_environment_in_a_lineage_column(landing):
+    for folder, event in (("Usage_Events_env-A", "e1"), ("usage_events", "e2")):
+        _parquet(
+            _file(landing.export, folder, "2025-01-01", "0000_20250101020000.parquet"),
+            f"SELECT '{event}' AS ID",
+        )
+    assert landing.land("usage_events").failed == []
+    assert landing.rows("SELECT id, _stigg_environment_id FROM raw.usage_events ORDER BY id") == [
+        ("e1", "env-A"),
+        ("e2", None),
+    ]
+
+
+def test_a_raw_table_from_before_the_environment_column_gets_it_filled(tmp_path):
+    """A warehouse built before landing recorded a file's environment: its raw table gains the
+    column, filled from the files its rows came from, in one transaction."""
+    con = engine.connect(tmp_path / "w.duckdb")
+    con.execute("CREATE SCHEMA raw")
+    con.execute(
+        "CREATE TABLE raw.usage_events AS SELECT * FROM (VALUES "
+        "('usage_events_ENV1/dt=2025-01-01/0_20250101000000.parquet', 'e1'), "
+        "('usage_events/dt=2025-01-01/0_20250101000000.parquet', 'e2')) "
+        "AS t(_stigg_source_file, id)"
+    )
+    engine.DuckDBRaw(con).ensure_schema(["usage_events"])
+    assert con.execute(
+        "SELECT id, _stigg_environment_id FROM raw.usage_events ORDER BY id"
+    ).fetchall() == [("e1", "ENV1"), ("e2", None)]
+    columns = {name for name, *_ in con.execute("DESCRIBE raw.usage_events").fetchall()}
+    assert {"_stigg_dt", "_stigg_load_id", "_stigg_environment_id"} <= columns
+    con.close()

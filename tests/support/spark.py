@@ -16,7 +16,7 @@ from tests.support.warehouse import LOAD_COLUMNS
 
 @contextmanager
 def spark_session(remote: str) -> Iterator:
-    from orchestration.runtime.engines import spark
+    from orchestration.runtime.engines.spark import tables as spark
 
     session = spark.connect(remote)
     try:

@@ -25,6 +25,7 @@ from orchestration.settings import (
     dagster_home,
     dbt_executable,
     subprocess_environment,
+    warehouse_config,
 )
 
 
@@ -49,9 +50,10 @@ def test_flags_reach_the_run_as_resource_config_not_the_environment():
     args = build_parser().parse_args(["run", "--warehouse-path", "x/w.duckdb"])
     config = run_config(args)
     path = str(Path("x/w.duckdb").absolute())
+    # Whole: Dagster refuses a resource's config that gives one field of several.
     assert config["resources"] == {
-        "warehouse": {"config": {"warehouse_path": path}},
-        "published": {"config": {"warehouse_path": path}},
+        "warehouse": {"config": warehouse_config(warehouse_path=path)},
+        "published": {"config": {"warehouse_path": path, "engine": "duckdb"}},
     }
     assert "resources" not in run_config(build_parser().parse_args(["run"]))
 
@@ -67,8 +69,8 @@ def test_a_full_refresh_is_a_run_tag():
 def test_dbt_builds_the_working_copy_named_in_its_arguments():
     settings = Settings.from_env({}, warehouse_path="/data/w.duckdb", duckdb_memory_limit="1GB")
     args = dbt_build_args(settings, full_refresh=False)
-    assert args[:2] == ["build", "--vars"] and "--full-refresh" not in args
-    assert json.loads(args[2]) == {
+    assert args[:4] == ["build", "--target", "duckdb", "--vars"] and "--full-refresh" not in args
+    assert json.loads(args[4]) == {
         "stigg_database_path": "/data/w.duckdb.build",
         "stigg_duckdb_memory_limit": "1GB",
         "stigg_check_scope": "new_rows",

@@ -9,8 +9,9 @@ import pytest
 
 from orchestration.cli.main import build_parser, run_config, run_settings
 from orchestration.runtime import dbt_build
-from orchestration.runtime.engines import spark_server
-from orchestration.runtime.warehouse_engine import spark_dbt_vars, without_secrets
+from orchestration.runtime.engines.spark import server as spark_server
+from orchestration.runtime.engines.spark.engine import dbt_vars as spark_dbt_vars
+from orchestration.runtime.engines.spark.engine import without_secrets
 from orchestration.settings import Settings
 
 TOKEN_REMOTE = "sc://workspace.example.com:443/;token=dapi-SECRET;use_ssl=true"
@@ -30,8 +31,8 @@ def test_an_unknown_engine_is_refused_by_name():
 
 def test_the_engine_flag_reaches_both_resources_as_run_config():
     config = run_config(build_parser().parse_args(["run", "--engine", "spark"]))
-    assert config["resources"]["warehouse"]["config"] == {"engine": "spark"}
-    assert config["resources"]["published"]["config"] == {"engine": "spark"}
+    assert config["resources"]["warehouse"]["config"]["engine"] == "spark"
+    assert config["resources"]["published"]["config"]["engine"] == "spark"
 
 
 def test_the_local_spark_server_lives_beside_the_warehouse_and_the_remote_only_in_the_environment():

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.runtime import landing
-from orchestration.runtime.engines import duckdb as engine
+from orchestration.runtime.engines.duckdb import files as engine
 from orchestration.runtime.sources.export import ExportSource
 from orchestration.spec.tables import TABLES
 from orchestration.synthetic.sample_export import (

@@ -17,7 +17,7 @@ from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 PACKAGE = PROJECT_ROOT / "orchestration"
 
 # Each layer may import the layers after it in this list, never the ones before it.
-LAYERS = ["cli", "defs", "report", "runtime", "synthetic", "spec", "settings"]
+LAYERS = ["cli", "defs", "report", "runtime", "synthetic", "spec", "settings", "registry"]
 
 
 def _modules() -> dict[str, ast.Module]:
@@ -129,3 +129,70 @@ def test_loading_the_definitions_after_a_model_changed_starts_no_process_and_wri
     assert lines[-2] == str(project / "orchestration" / "__init__.py")
     assert json.loads(lines[-1]) == []
     assert _target_state(target) == before
+
+
+# Where an engine's or a source's own code lives; the registry names them, and nothing else does.
+PLUG_IN_PACKAGES = ("runtime/engines/", "runtime/sources/")
+# DuckDB as a library, not as the warehouse: the report renders with it whatever the engine, and
+# the synthetic exports are written with it.
+DUCKDB_AS_A_LIBRARY = ("report/", "synthetic/")
+
+
+def _outside_plug_ins() -> dict[str, ast.Module]:
+    return {
+        name: tree
+        for name, tree in _modules().items()
+        if not name.startswith(PLUG_IN_PACKAGES) and name != "registry.py"
+    }
+
+
+def _imported_roots(tree: ast.Module) -> set[str]:
+    roots = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_no_pipeline_module_outside_the_plug_ins_imports_an_engine():
+    offenders = []
+    for name, tree in _outside_plug_ins().items():
+        engines = _imported_roots(tree) & {"duckdb", "pyspark"}
+        if name.startswith(DUCKDB_AS_A_LIBRARY):
+            engines -= {"duckdb"}
+        offenders += [f"{name} imports {engine}" for engine in sorted(engines)]
+        offenders += [
+            f"{name}:{node.lineno} imports {node.module}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            and (node.module or "").startswith(
+                ("orchestration.runtime.engines.", "orchestration.runtime.sources.")
+            )
+            and node.module.split(".")[3] not in ("base", "export", "text_files")
+        ]
+    assert offenders == []
+
+
+def test_no_module_outside_the_plug_ins_compares_an_engine_or_a_source_name():
+    from orchestration.registry import ENGINES, SOURCES
+
+    names = set(ENGINES) | set(SOURCES)
+    offenders = []
+    for name, tree in _outside_plug_ins().items():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Compare):
+                continue
+            operands = [node.left, *node.comparators]
+            named = any(
+                (isinstance(o, ast.Constant) and o.value in names)
+                or (
+                    isinstance(o, ast.Tuple | ast.List | ast.Set)
+                    and any(isinstance(e, ast.Constant) and e.value in names for e in o.elts)
+                )
+                for o in operands
+            )
+            if named:
+                offenders.append(f"{name}:{node.lineno}")
+    assert offenders == []

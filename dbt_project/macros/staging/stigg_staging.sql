@@ -90,10 +90,10 @@ from typed
     {%- endif -%}
     {%- if column.enum and raw_name in raw_columns -%}
         {{ stigg_enum_spelling(value, column.enum) }}
-    {%- elif table.model == 'usage_events' and column.name == 'ENVIRONMENT_ID' -%}
-        {#- Per-environment folders (usage_events_<environment id>, in any case, as landing matches
-            them: spec/tables.py, model_for_folder) may leave the column out. -#}
-        coalesce({{ value }}, nullif(regexp_extract(_stigg_source_file, '(?i)^usage_events_([^/]+)/', 1), ''))
+    {%- elif column.name == 'ENVIRONMENT_ID' -%}
+        {#- A per-environment folder (usage_events_<environment id>/) may leave the column out:
+            landing records the id its folder names (spec/tables.py, folder_environment). -#}
+        coalesce({{ value }}, _stigg_environment_id)
     {%- else -%}
         {{ value }}
     {%- endif -%}

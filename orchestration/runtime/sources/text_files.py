@@ -211,8 +211,6 @@ def spark_json_options(layout: TextLayout) -> dict[str, str]:
     return {"mode": "FAILFAST", "encoding": "UTF-8"}
 
 
-def spark_schema(layout: TextLayout):
-    """Every column as a string."""
-    from pyspark.sql.types import StringType, StructField, StructType
-
-    return StructType([StructField(name, StringType()) for name in layout.columns])
+def spark_schema(layout: TextLayout) -> str:
+    """Every column as a string, as a DDL schema that DataFrameReader.schema takes."""
+    return ", ".join("`" + name.replace("`", "``") + "` string" for name in layout.columns)

@@ -16,11 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
-from orchestration.runtime.engines import duckdb as duck
+from orchestration.runtime.engines.duckdb import files as duck
+
+if TYPE_CHECKING:
+    from orchestration.runtime.sources.api.pull import PullResult
 
 PULLS_TABLE = "meta.api_pulls"
 RECORDS_TABLE = "meta.api_records"
@@ -144,3 +148,9 @@ def record(
     finally:
         con.unregister("stigg_api_pulls")
         con.unregister("stigg_api_records")
+
+
+def record_in(build_path: Path, pulled: PullResult) -> None:
+    """`record` into the working copy at `build_path`."""
+    with duck.connect(build_path) as con:
+        record(con, pulled.manifest_rows(), pulled.state)

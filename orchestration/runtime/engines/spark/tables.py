@@ -23,26 +23,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from orchestration.runtime.build_state import BUILD_STATE_TABLE, MANIFEST_INPUT_COLUMNS
 from orchestration.runtime.sources import text_files
 from orchestration.runtime.sources.export import ExportFile
 from orchestration.runtime.sources.text_files import TextLayout
+from orchestration.spec.raw_layer import (
+    ENVIRONMENT_COLUMN,
+    LINEAGE_COLUMN_NAMES,
+    LINEAGE_COLUMNS,
+    MANIFEST_COLUMNS,
+    MANIFEST_TABLE,
+    RAW_SCHEMA,
+    SOURCE_FILE_COLUMN,
+    column_definitions,
+)
+from orchestration.spec.tables import file_environment
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-MANIFEST_TABLE = "meta.landed_files"
 PUBLICATIONS_TABLE = "meta.published_builds"
-BUILDS_TABLE = "meta.build_state"
-RAW_SCHEMA = "raw"
-SOURCE_FILE_COLUMN = "_stigg_source_file"
-# The lineage columns, in the raw table's order: the partition column comes last.
-LINEAGE_COLUMNS: dict[str, str] = {
-    "_stigg_dt": "date",
-    "_stigg_transfer_at": "timestamp",
-    "_stigg_load_id": "string",
-    "_stigg_loaded_at": "timestamp",
-    SOURCE_FILE_COLUMN: "string",
-}
+BUILDS_TABLE = BUILD_STATE_TABLE
+# The raw layer's columns (spec/raw_layer.py) in Spark's types.
+TYPES = {"string": "string", "date": "date", "timestamp": "timestamp", "bigint": "bigint"}
+LINEAGE_TYPES = {c.name: TYPES[c.type] for c in LINEAGE_COLUMNS}
 # The layers dbt builds; each has a database of views that analysts query, and two build slots.
 PUBLISHED_LAYERS = ("staging", "rejects", "stigg", "analytics", "meta")
 BUILD_SLOTS = ("a", "b")
@@ -104,17 +108,9 @@ class SparkRaw:
         spark = self.spark
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {RAW_SCHEMA}")
         spark.sql("CREATE DATABASE IF NOT EXISTS meta")
-        spark.sql(
-            f"""
-            CREATE TABLE IF NOT EXISTS {MANIFEST_TABLE} (
-                path string, model string, dt date, transfer_at timestamp, format string,
-                size_bytes bigint, fingerprint string,
-                status string COMMENT 'landed | failed | changed',
-                rows bigint, error string, load_id string, recorded_at timestamp
-            ) USING parquet
-            """
-        )
-        lineage = ", ".join(f"{name} {typ}" for name, typ in LINEAGE_COLUMNS.items())
+        manifest = column_definitions(MANIFEST_COLUMNS, TYPES, not_null=False)
+        spark.sql(f"CREATE TABLE IF NOT EXISTS {MANIFEST_TABLE} ({manifest}) USING parquet")
+        lineage = column_definitions(LINEAGE_COLUMNS, TYPES, not_null=False)
         existing = {row.tableName for row in spark.sql(f"SHOW TABLES IN {RAW_SCHEMA}").collect()}
         for model in models:
             if model.lower() not in existing:
@@ -122,6 +118,41 @@ class SparkRaw:
                     f"CREATE TABLE IF NOT EXISTS {raw_table(model)} ({lineage}) "
                     f"USING parquet PARTITIONED BY ({SOURCE_FILE_COLUMN})"
                 )
+            else:
+                self._add_lineage_columns(model, existing)
+
+    def _add_lineage_columns(self, model: str, tables: set[str]) -> None:
+        """A raw table from before a lineage column existed (a warehouse built by an earlier
+        version) gets it, the environment filled from its rows' files. The filled rows are copied
+        aside first (Spark cannot overwrite the table it reads), so a run killed midway leaves
+        the copy, and the next run finishes from it."""
+        from pyspark.sql import functions as F
+
+        table, refill = raw_table(model), f"_stigg_refill_{model.lower()}"
+        columns = {c.lower() for c in self.spark.table(table).columns}
+        missing = tuple(c for c in LINEAGE_COLUMNS if c.name not in columns)
+        if missing and ENVIRONMENT_COLUMN in {c.name for c in missing}:
+            files = self.spark.table(table).select(SOURCE_FILE_COLUMN).distinct().collect()
+            named = [
+                (row[0], environment) for row in files if (environment := file_environment(row[0]))
+            ]
+            if named:
+                mapping = self.spark.createDataFrame(named, "path string, environment string")
+                rows = self.spark.table(table)
+                filled = rows.join(F.broadcast(mapping), rows[SOURCE_FILE_COLUMN] == mapping.path)
+                filled.withColumn(ENVIRONMENT_COLUMN, F.col("environment")).drop(
+                    "path", "environment"
+                ).write.mode("overwrite").saveAsTable(f"{RAW_SCHEMA}.{refill}")
+                tables.add(refill)
+        if missing:
+            definitions = column_definitions(missing, TYPES, not_null=False)
+            self.spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({definitions})")
+        if refill in tables:
+            order = self.spark.table(table).columns
+            self.spark.table(f"{RAW_SCHEMA}.{refill}").select(*order).write.insertInto(
+                table, overwrite=True
+            )
+            self.spark.sql(f"DROP TABLE {RAW_SCHEMA}.{refill}")
 
     def recorded(self, statuses: Sequence[str], model: str | None = None) -> set[tuple[str, str]]:
         from pyspark.sql import functions as F
@@ -195,8 +226,8 @@ class SparkRaw:
         data_columns = [c for c in source.columns if c != "_stigg_reader_file"]
         self._evolve_raw_table(model, [(c, source.schema[c].dataType) for c in data_columns])
         files = self.spark.createDataFrame(
-            [(f.path, f.dt, f.transfer_at) for f in batch],
-            schema="path string, dt date, transfer_at timestamp",
+            [(f.path, f.dt, f.transfer_at, f.environment) for f in batch],
+            schema="path string, dt date, transfer_at timestamp, environment string",
         )
         rows = source.join(F.broadcast(files), source["_stigg_reader_file"] == files["path"])
         by_name = {c.lower(): c for c in data_columns}
@@ -206,12 +237,13 @@ class SparkRaw:
             "_stigg_transfer_at": F.col("transfer_at"),
             "_stigg_load_id": F.lit(load_id),
             "_stigg_loaded_at": F.current_timestamp(),
+            ENVIRONMENT_COLUMN: F.col("environment"),
             SOURCE_FILE_COLUMN: F.col("path"),
         }
         select = []
         for column in table_columns:
             if column in lineage:
-                value = lineage[column].cast(LINEAGE_COLUMNS[column])
+                value = lineage[column].cast(LINEAGE_TYPES[column])
             elif column in by_name:
                 value = _as_text(
                     source.schema[by_name[column]].dataType, F.col(f"`{by_name[column]}`")
@@ -268,7 +300,7 @@ class SparkRaw:
         added = []
         for name, _ in incoming:
             column = name.lower()
-            if column in LINEAGE_COLUMNS:
+            if column in LINEAGE_COLUMN_NAMES:
                 raise ValueError(f"column {name!r} collides with a lineage column of raw.{model}")
             if column not in existing and column not in added:
                 added.append(column)
@@ -361,17 +393,15 @@ def build_slot(spark: SparkSession) -> str:
     return BUILD_SLOTS[1] if current == BUILD_SLOTS[0] else BUILD_SLOTS[0]
 
 
-def manifest_digest(spark: SparkSession) -> str:
-    """A digest of the manifest's distinct (path, version, status): part of a build's input."""
-    import hashlib
-
+def manifest_input(spark: SparkSession) -> list[tuple[str, str | None, str]]:
+    """The manifest's distinct (path, fingerprint, status): part of a build's input."""
     if not _fresh(spark, MANIFEST_TABLE):
-        return hashlib.md5(b"").hexdigest()
-    rows = spark.sql(
-        f"SELECT DISTINCT path, coalesce(fingerprint, '') AS fingerprint, status FROM {MANIFEST_TABLE}"
-    ).collect()
-    lines = sorted(f"{row.path}|{row.fingerprint}|{row.status}" for row in rows)
-    return hashlib.md5("\n".join(lines).encode()).hexdigest()
+        return []
+    columns = ", ".join(MANIFEST_INPUT_COLUMNS)
+    return [
+        tuple(row)
+        for row in spark.sql(f"SELECT DISTINCT {columns} FROM {MANIFEST_TABLE}").collect()
+    ]
 
 
 def record_build(spark: SparkSession, slot: str, fingerprint: str) -> None:

@@ -25,16 +25,25 @@ from orchestration.runtime.sources import text_files
 from orchestration.runtime.sources.export import ExportFile
 from orchestration.runtime.sources.text_files import TextLayout
 from orchestration.settings import Settings
+from orchestration.spec.raw_layer import (
+    ENVIRONMENT_COLUMN,
+    LINEAGE_COLUMN_NAMES,
+    LINEAGE_COLUMNS,
+    MANIFEST_COLUMNS,
+    MANIFEST_TABLE,
+    RAW_SCHEMA,
+    SOURCE_FILE_COLUMN,
+    RawColumn,
+    column_definitions,
+)
+from orchestration.spec.tables import file_environment
 
-MANIFEST_TABLE = "meta.landed_files"
-RAW_SCHEMA = "raw"
-SOURCE_FILE_COLUMN = "_stigg_source_file"
-LINEAGE_COLUMNS: dict[str, str] = {
-    SOURCE_FILE_COLUMN: "VARCHAR",
-    "_stigg_dt": "DATE",
-    "_stigg_transfer_at": "TIMESTAMP WITH TIME ZONE",
-    "_stigg_load_id": "VARCHAR",
-    "_stigg_loaded_at": "TIMESTAMP WITH TIME ZONE",
+# The raw layer's columns (spec/raw_layer.py) in DuckDB's types.
+TYPES = {
+    "string": "VARCHAR",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+    "bigint": "BIGINT",
 }
 _READER_FILE_COLUMN = "_stigg_reader_file"
 _NESTED_TYPE_PREFIXES = ("STRUCT", "MAP", "UNION")
@@ -101,27 +110,50 @@ class DuckDBRaw:
         con = self.con
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
         con.execute("CREATE SCHEMA IF NOT EXISTS meta")
-        con.execute(
-            f"""
-            CREATE TABLE IF NOT EXISTS {MANIFEST_TABLE} (
-                path VARCHAR NOT NULL,
-                model VARCHAR NOT NULL,
-                dt DATE,
-                transfer_at TIMESTAMP WITH TIME ZONE,
-                format VARCHAR,
-                size_bytes BIGINT,
-                fingerprint VARCHAR,
-                status VARCHAR NOT NULL,  -- landed | failed | changed
-                rows BIGINT,
-                error VARCHAR,
-                load_id VARCHAR,
-                recorded_at TIMESTAMP WITH TIME ZONE NOT NULL
-            )
-            """
-        )
-        lineage = ", ".join(f"{name} {typ}" for name, typ in LINEAGE_COLUMNS.items())
+        manifest = column_definitions(MANIFEST_COLUMNS, TYPES, not_null=True)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {MANIFEST_TABLE} ({manifest})")
+        lineage = column_definitions(LINEAGE_COLUMNS, TYPES, not_null=False)
         for model in models:
             con.execute(f"CREATE TABLE IF NOT EXISTS {raw_table(model)} ({lineage})")
+            self._add_lineage_columns(model)
+
+    def _add_lineage_columns(self, model: str) -> None:
+        """A raw table from before a lineage column existed gets it, filled from its rows' files
+        (a warehouse built by an earlier version)."""
+        con = self.con
+        existing = {name for name, *_ in con.execute(f"DESCRIBE {raw_table(model)}").fetchall()}
+        missing = [column for column in LINEAGE_COLUMNS if column.name not in existing]
+        if not missing:
+            return
+        con.execute("BEGIN TRANSACTION")
+        try:
+            self._fill_lineage_columns(model, missing)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def _fill_lineage_columns(self, model: str, missing: Sequence[RawColumn]) -> None:
+        con = self.con
+        for column in missing:
+            con.execute(
+                f"ALTER TABLE {raw_table(model)} ADD COLUMN {column.name} {TYPES[column.type]}"
+            )
+            if column.name == ENVIRONMENT_COLUMN:
+                files = con.execute(
+                    f"SELECT DISTINCT {SOURCE_FILE_COLUMN} FROM {raw_table(model)}"
+                ).fetchall()
+                environments = [
+                    (environment, path)
+                    for (path,) in files
+                    if (environment := file_environment(path))
+                ]
+                if environments:
+                    con.executemany(
+                        f"UPDATE {raw_table(model)} SET {ENVIRONMENT_COLUMN} = ? "
+                        f"WHERE {SOURCE_FILE_COLUMN} = ?",
+                        environments,
+                    )
 
     def recorded(self, statuses: Sequence[str], model: str | None = None) -> set[tuple[str, str]]:
         """(path, fingerprint) of the manifest's rows with one of `statuses` (of `model`)."""
@@ -183,11 +215,12 @@ class DuckDBRaw:
             self._evolve_raw_table(model, columns)
 
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE _stigg_batch_files (uri VARCHAR, path VARCHAR, dt DATE, transfer_at TIMESTAMPTZ)"
+                "CREATE OR REPLACE TEMP TABLE _stigg_batch_files "
+                "(uri VARCHAR, path VARCHAR, dt DATE, transfer_at TIMESTAMPTZ, environment VARCHAR)"
             )
             con.executemany(
-                "INSERT INTO _stigg_batch_files VALUES (?, ?, ?, ?)",
-                [(f.uri, f.path, f.dt, f.transfer_at) for f in batch],
+                "INSERT INTO _stigg_batch_files VALUES (?, ?, ?, ?, ?)",
+                [(f.uri, f.path, f.dt, f.transfer_at, f.environment) for f in batch],
             )
             select_list = ", ".join(_select_expression(name, typ) for name, typ in columns)
             (inserted,) = con.execute(
@@ -198,7 +231,8 @@ class DuckDBRaw:
                        files.dt AS _stigg_dt,
                        files.transfer_at AS _stigg_transfer_at,
                        $load_id AS _stigg_load_id,
-                       now() AS _stigg_loaded_at
+                       now() AS _stigg_loaded_at,
+                       files.environment AS {ENVIRONMENT_COLUMN}
                 FROM {reader} AS source
                 JOIN _stigg_batch_files AS files ON source.{_READER_FILE_COLUMN} = files.uri
                 """,
@@ -260,7 +294,7 @@ class DuckDBRaw:
         }
         for name, typ in incoming:
             column = name.lower()
-            if column in LINEAGE_COLUMNS:
+            if column in LINEAGE_COLUMN_NAMES:
                 raise ValueError(f"column {name!r} collides with a lineage column of raw.{model}")
             wanted = "VARCHAR" if _is_nested(typ) else typ
             if column not in existing:

@@ -19,7 +19,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from orchestration.settings import ObjectStoreRetry, Settings
-from orchestration.spec.tables import model_for_folder
+from orchestration.spec.tables import file_environment, model_for_folder
 
 _FILE_NAME = re.compile(
     r"^(?P<part>.+)_(?P<ts>\d{14})\.(?P<ext>parquet|csv|csv\.gz|json|ndjson|jsonl|json\.gz|ndjson\.gz|jsonl\.gz)$",
@@ -42,6 +42,11 @@ class ExportFile:
     format: str  # parquet | csv | json
     size: int
     fingerprint: str  # mtime (local) or ETag (s3): changes when the file is replaced
+
+    @property
+    def environment(self) -> str | None:
+        """The environment its folder names (spec/tables.py, file_environment), or None."""
+        return file_environment(self.path)
 
     @property
     def version(self) -> str:
@@ -114,7 +119,7 @@ class ExportSource:
     @classmethod
     def of(cls, settings: Settings, uri: str | None = None) -> ExportSource:
         """The export that `settings` name (or `uri`), with their endpoint and retry policy."""
-        return cls(uri or settings.landing_uri, settings.s3_endpoint_url, settings.s3_retry)
+        return cls(uri or settings.export_uri, settings.s3_endpoint_url, settings.s3_retry)
 
     @cached_property
     def fs(self) -> fsspec.AbstractFileSystem:
