@@ -120,8 +120,11 @@ def raw_freshness_checks(config: AutomationSettings) -> Sequence[dg.AssetChecksD
     the source does not provide (the API cannot list raw usage events) has no freshness check.
     """
     with warnings.catch_warnings():
-        # Superseded by FreshnessPolicy, which is not an asset check and does not read the
-        # transfer time we record; this factory does what the project needs (docs/operations.md).
+        # Superseded by FreshnessPolicy, which cannot express this check: in the pinned Dagster its
+        # evaluators (dagster/_core/definitions/freshness_evaluator.py) compare the time with the
+        # last materialization's own timestamp, never with `dagster/last_updated_timestamp`, so
+        # an hourly run of week-old transfers would look fresh; and it runs only in the daemon,
+        # not as a check of the run (docs/operations.md). This factory reads the transfer time.
         warnings.simplefilter("ignore", dg.SupersessionWarning)
         not_provided = source_class(config.source).models_not_provided
         return dg.build_last_update_freshness_checks(

@@ -33,3 +33,8 @@ def published_warehouse(
     if "path" in metadata:
         metadata["path"] = dg.MetadataValue.path(metadata["path"])
     return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.definitions
+def publishing() -> dg.Definitions:
+    return dg.Definitions(assets=[published_warehouse])

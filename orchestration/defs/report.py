@@ -30,3 +30,8 @@ def analytics_report(published: PublishedWarehouse) -> dg.MaterializeResult:
             "environments": report.environments,
         }
     )
+
+
+@dg.definitions
+def report() -> dg.Definitions:
+    return dg.Definitions(assets=[analytics_report])

@@ -1,24 +1,21 @@
 """The resources the assets share: the warehouse a run writes, the published warehouse that
 readers open, and dbt. Configured with `dg.EnvVar`, so the UI shows which variable sets each
 field and a run resolves its value when it starts; a variable that is not set takes the default
-(orchestration/settings.py)."""
+(orchestration/settings/)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
 from typing import Self
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
-from dbt.version import __version__ as dbt_core_version
-from packaging import version
 from pydantic import PrivateAttr
 
 from orchestration.defs.dbt_project import stigg_dbt_project
 from orchestration.registry import engine_class, open_engine, open_source
 from orchestration.runtime import disk_space, run_tags, writer
 from orchestration.runtime.engines.base import Engine, EngineNotRunning
+from orchestration.runtime.private_apis import StiggDbtCli
 from orchestration.runtime.sources.base import Source
 from orchestration.settings import (
     PROJECT_ROOT,
@@ -108,22 +105,6 @@ class PublishedWarehouse(dg.ConfigurableResource):
     @property
     def report_path(self) -> Path:
         return Settings.from_env(warehouse_path=self.warehouse_path).report_path
-
-
-class StiggDbtCli(DbtCliResource):
-    """dagster-dbt's dbt resource without two costs of every invocation that this project does not
-    need (about 2 s a run): `dbt --version` in a subprocess, to tell dbt Core from the Fusion
-    engine (this is dbt-core, pinned in pyproject.toml), and a dbt adapter opened in this process,
-    which dagster-dbt uses only for `fetch_row_counts()` and `fetch_column_metadata()` (the row
-    counts here come from the project's own log lines). Both are dagster-dbt internals of the
-    pinned version; tests/unit/test_definitions.py fails if they change."""
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(dbt_core_version)
-
-    def _initialize_dbt_core_adapter(self, args):
-        return None
 
 
 def configured(field: str) -> str | dg.EnvVar:

@@ -148,3 +148,8 @@ processed_loads = dg.AssetSpec(
         "project's hooks (macros/stigg/incremental.sql) as each incremental model is built."
     ),
 )
+
+
+@dg.definitions
+def dbt_models() -> dg.Definitions:
+    return dg.Definitions(assets=[stigg_dbt_models, processed_loads])

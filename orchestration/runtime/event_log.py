@@ -22,74 +22,19 @@ processes, so a home is initialized by one process.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 from dagster import DagsterInstance
-from dagster._core.instance.config import dagster_instance_config
-from dagster._core.instance.ref import InstanceRef
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-from dagster._serdes import ConfigurableClassData
 from filelock import FileLock
-from sqlalchemy import Connection, Engine, create_engine, event
+
+from orchestration.runtime.private_apis import (
+    InstanceRef,
+    PooledSqliteEventLogStorage,
+    dagster_instance_config,
+)
 
 _STORAGE_KEYS = ("storage", "run_storage", "event_log_storage", "schedule_storage")
-_BUSY_TIMEOUT_SECONDS = 15  # Dagster's own, for a database another process is writing
 INITIALIZATION_LOCK = ".stigg-instance.lock"
-
-
-class PooledSqliteEventLogStorage(SqliteEventLogStorage):
-    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
-        self._engines: dict[str, Engine] = {}  # before Dagster's init, which may connect
-        super().__init__(base_dir, inst_data=inst_data)
-
-    @classmethod
-    def from_config_value(
-        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
-    ) -> PooledSqliteEventLogStorage:
-        return cls(inst_data=inst_data, **config_value)  # Dagster's names its own class
-
-    @contextlib.contextmanager
-    def _connect(self, shard: str) -> Iterator[Connection]:
-        with self._db_lock:
-            engine = self._engines.get(shard)
-            if engine is None:
-                engine = create_engine(
-                    self.conn_string_for_shard(shard),
-                    connect_args={"timeout": _BUSY_TIMEOUT_SECONDS},
-                )
-                event.listen(engine, "connect", _commit_without_waiting_for_the_disk)
-                if shard not in self._initialized_dbs:
-                    self._initdb(engine)
-                    self._initialized_dbs.add(shard)
-                self._engines[shard] = engine
-            with engine.connect() as conn, conn.begin():
-                yield conn
-
-    def delete_events(self, run_id: str) -> None:
-        self._close(run_id)
-        super().delete_events(run_id)
-
-    def wipe(self) -> None:
-        for shard in list(self._engines):
-            self._close(shard)
-        super().wipe()
-
-    def dispose(self) -> None:
-        for shard in list(self._engines):
-            self._close(shard)
-        super().dispose()
-
-    def _close(self, shard: str) -> None:
-        engine = self._engines.pop(shard, None)
-        if engine is not None:
-            engine.dispose()
-
-
-def _commit_without_waiting_for_the_disk(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 def open_instance(home: Path) -> DagsterInstance:
@@ -102,7 +47,7 @@ def open_instance(home: Path) -> DagsterInstance:
         if any(config.get(key) for key in _STORAGE_KEYS):
             return DagsterInstance.from_config(str(home))
         pooled = {
-            "module": __name__,
+            "module": PooledSqliteEventLogStorage.__module__,
             "class": PooledSqliteEventLogStorage.__name__,
             "config": {"base_dir": str(home / "history" / "runs")},
         }

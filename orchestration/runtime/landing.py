@@ -73,6 +73,35 @@ class RawLayer(Protocol):
     def disk_is_full(self) -> bool: ...
 
 
+def manifest_rows(
+    model: str,
+    files: Sequence[ExportFile],
+    load_id: str,
+    *,
+    status: str,
+    rows: dict[str, int] | None = None,
+    error: str | None = None,
+) -> list[tuple]:
+    """The manifest's rows for `files`, in spec/raw_layer.py's MANIFEST_COLUMNS but the last
+    (recorded_at), which the engine stamps."""
+    return [
+        (
+            f.path,
+            model,
+            f.dt,
+            f.transfer_at,
+            f.format,
+            f.size,
+            f.version,
+            status,
+            (rows or {}).get(f.path),
+            error,
+            load_id,
+        )
+        for f in files
+    ]
+
+
 @dataclass(frozen=True)
 class FailedFile:
     path: str

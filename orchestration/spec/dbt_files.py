@@ -4,6 +4,7 @@ Generated, committed, and checked fresh by CI (`stigg-warehouse codegen --check`
 - macros/spec/stigg_tables.sql           every documented table's model, key, references and
                                          columns (type, NOT NULL, enum): the one rendering of the
                                          spec that the macros read (macros/spec/stigg_table.sql)
+- macros/spec/stigg_lineage_columns.sql  the raw layer's lineage columns (spec/raw_layer.py)
 - models/stigg/<TABLE>.yml               a documented table for dbt alone: contract, docs, tests
 - models/stigg/<TABLE>.sql               {{ stigg_current_state('<TABLE>') }}
 - models/raw/_stigg_raw__sources.yml     the raw tables that landing fills, and the meta tables
@@ -24,6 +25,7 @@ import yaml
 
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.spec.api import api_rule_note
+from orchestration.spec.raw_layer import LINEAGE_COLUMNS
 from orchestration.spec.tables import (
     CUSTOMERS,
     ENUM_ALIASES,
@@ -405,9 +407,21 @@ def history_yml() -> str:
     return GENERATED_HEADER + _yaml({"version": 2, "models": models})
 
 
+def lineage_macro() -> str:
+    """The raw layer's lineage columns, in order (spec/raw_layer.py): `stigg_lineage_columns()`."""
+    names = json.dumps([c.name for c in LINEAGE_COLUMNS])
+    return (
+        SQL_HEADER
+        + "{% macro stigg_lineage_columns() %}\n{{ return("
+        + names
+        + ") }}\n{% endmacro %}\n"
+    )
+
+
 def rendered_files(project_dir: Path = DBT_PROJECT_DIR) -> dict[Path, str]:
     files = {
         project_dir / "macros/spec/stigg_tables.sql": tables_macro(),
+        project_dir / "macros/spec/stigg_lineage_columns.sql": lineage_macro(),
         project_dir / "models/raw/_stigg_raw__sources.yml": sources_yml(),
         project_dir / "models/staging/_stg_stigg__models.yml": staging_yml(),
         project_dir / "models/rejects/_rejects__models.yml": rejects_yml(),

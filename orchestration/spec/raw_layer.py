@@ -12,6 +12,7 @@ SOURCE_FILE_COLUMN = "_stigg_source_file"
 LOAD_ID_COLUMN = "_stigg_load_id"
 TRANSFER_AT_COLUMN = "_stigg_transfer_at"
 ENVIRONMENT_COLUMN = "_stigg_environment_id"
+LOADED_AT_COLUMN = "_stigg_loaded_at"
 
 
 @dataclass(frozen=True)
@@ -20,22 +21,37 @@ class RawColumn:
     type: str  # string | date | timestamp (with time zone) | bigint
     description: str
     not_null: bool = False
+    # A lineage column's value: the attribute of the landed file it copies (runtime's ExportFile);
+    # None for the run's own (its load id, the landing time).
+    file_attribute: str | None = None
 
 
 # In the raw tables' order. The file comes last: Spark partitions a raw table by it, and a
 # partition column must be the last.
 LINEAGE_COLUMNS: tuple[RawColumn, ...] = (
-    RawColumn("_stigg_dt", "date", "the transfer's dt= folder"),
-    RawColumn(TRANSFER_AT_COLUMN, "timestamp", "the transfer's time, from the file's name"),
+    RawColumn("_stigg_dt", "date", "the transfer's dt= folder", file_attribute="dt"),
+    RawColumn(
+        TRANSFER_AT_COLUMN,
+        "timestamp",
+        "the transfer's time, from the file's name",
+        file_attribute="transfer_at",
+    ),
     RawColumn(LOAD_ID_COLUMN, "string", "the run that landed the row"),
-    RawColumn("_stigg_loaded_at", "timestamp", "when the row landed"),
+    RawColumn(LOADED_AT_COLUMN, "timestamp", "when the row landed"),
     RawColumn(
         ENVIRONMENT_COLUMN,
         "string",
         "the environment that the file's folder names (usage_events_<id>/), else NULL",
+        file_attribute="environment",
     ),
-    RawColumn(SOURCE_FILE_COLUMN, "string", "the export file, relative to the export's root"),
+    RawColumn(
+        SOURCE_FILE_COLUMN,
+        "string",
+        "the export file, relative to the export's root",
+        file_attribute="path",
+    ),
 )
+FILE_LINEAGE = tuple(c for c in LINEAGE_COLUMNS if c.file_attribute is not None)
 LINEAGE_COLUMN_NAMES = frozenset(c.name for c in LINEAGE_COLUMNS)
 
 MANIFEST_COLUMNS: tuple[RawColumn, ...] = (

@@ -9,7 +9,7 @@ from pathlib import Path
 import graphql
 import pytest
 
-from orchestration.cli.main import run_config
+from orchestration.cli.run import run_config
 from orchestration.runtime.sources.api import pull as api_pull
 from orchestration.runtime.sources.api import queries
 from orchestration.settings import ApiSettings, Settings, parse_api_keys

@@ -30,7 +30,7 @@ from tests.support.loopback import LoopbackHttp
 from tests.support.s3 import S3_CREDENTIALS
 
 # The retry policy for runs through the proxy, small so that a fault past it costs seconds:
-# 3 attempts, a 2 s read timeout (the defaults are in orchestration/settings.py).
+# 3 attempts, a 2 s read timeout (the defaults are in orchestration/settings/).
 TEST_RETRY_POLICY = {"STIGG_S3_MAX_ATTEMPTS": "3", "STIGG_S3_READ_TIMEOUT_SECONDS": "2"}
 
 

@@ -8,14 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.cli.main import (
-    build_parser,
-    run_config,
-    run_settings,
-    run_tags,
-    ui_command,
-    ui_exposure,
-)
+from orchestration.cli.main import build_parser
+from orchestration.cli.run import run_config, run_settings, run_tags
+from orchestration.cli.ui import ui_command, ui_exposure
 from orchestration.runtime.dbt_build import dbt_build_args
 from orchestration.settings import (
     DEFAULT_DAGSTER_HOME,

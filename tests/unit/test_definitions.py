@@ -161,7 +161,7 @@ def test_the_dbt_resource_needs_no_dbt_subprocess_to_know_its_version():
     from dagster_dbt import DbtCliResource
     from dbt.version import __version__
 
-    from orchestration.defs.resources import StiggDbtCli
+    from orchestration.runtime.private_apis import StiggDbtCli
     from orchestration.settings import dbt_executable
 
     assert hasattr(DbtCliResource, "_cli_version") and hasattr(

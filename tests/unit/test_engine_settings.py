@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.cli.main import build_parser, run_config, run_settings
+from orchestration.cli.main import build_parser
+from orchestration.cli.run import run_config, run_settings
 from orchestration.runtime import dbt_build
 from orchestration.runtime.engines.spark import server as spark_server
 from orchestration.runtime.engines.spark.engine import dbt_vars as spark_dbt_vars
@@ -73,3 +74,16 @@ def test_the_local_server_binds_to_loopback_and_keeps_its_state_in_its_folder(tm
     assert str(tmp_path / "metastore_db") in conf["spark.hadoop.javax.jdo.option.ConnectionURL"]
     assert conf["spark.sql.session.timeZone"] == "UTC"
     assert spark_server.running_server(tmp_path) is None  # no state file: nothing running
+
+
+def test_spark_session_settings_are_written_once_in_the_profile_and_the_server_takes_them(
+    tmp_path,
+):
+    from orchestration.runtime.engines.spark.session_settings import session_settings
+
+    settings = session_settings()
+    assert settings["spark.sql.session.timeZone"] == "UTC"
+    assert settings["spark.sql.sources.partitionOverwriteMode"] == "dynamic"
+    assert "spark.remote" not in settings  # the address, which the profile reads apart
+    command = spark_server.server_command(tmp_path, 4242)
+    assert {f"{key}={value}" for key, value in settings.items()} <= set(command)

@@ -8,7 +8,8 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
-from orchestration.runtime.event_log import PooledSqliteEventLogStorage, open_instance
+from orchestration.runtime.event_log import open_instance
+from orchestration.runtime.private_apis import PooledSqliteEventLogStorage
 
 
 @dg.asset

@@ -33,11 +33,9 @@ typed as (
     {%- for column in checked %}
         {{ adapter.quote(column.name | lower) }} as __raw_{{ column.name }},
     {%- endfor %}
-        _stigg_dt,
-        _stigg_transfer_at,
-        _stigg_load_id,
-        _stigg_loaded_at,
-        _stigg_source_file
+    {%- for lineage in stigg_lineage_columns() %}
+        {{ lineage }}{{ ',' if not loop.last }}
+    {%- endfor %}
     from raw_rows
 
 )
@@ -46,11 +44,9 @@ select
 {%- for column in table.columns %}
     {{ column.name }},
 {%- endfor %}
-    _stigg_dt,
-    _stigg_transfer_at,
-    _stigg_load_id,
-    _stigg_loaded_at,
-    _stigg_source_file,
+{%- for lineage in stigg_lineage_columns() %}
+    {{ lineage }},
+{%- endfor %}
     {%- set reasons = [] -%}
     {%- for column in table.columns if column.mandatory -%}
         {#- A value that failed to cast is reported as that, not also as a NULL. #}

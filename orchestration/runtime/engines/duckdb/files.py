@@ -21,14 +21,18 @@ from pathlib import Path
 import duckdb
 
 from orchestration.runtime import disk_space
+from orchestration.runtime.landing import manifest_rows
 from orchestration.runtime.sources import text_files
 from orchestration.runtime.sources.export import ExportFile
 from orchestration.runtime.sources.text_files import TextLayout
 from orchestration.settings import Settings
 from orchestration.spec.raw_layer import (
     ENVIRONMENT_COLUMN,
+    FILE_LINEAGE,
     LINEAGE_COLUMN_NAMES,
     LINEAGE_COLUMNS,
+    LOAD_ID_COLUMN,
+    LOADED_AT_COLUMN,
     MANIFEST_COLUMNS,
     MANIFEST_TABLE,
     RAW_SCHEMA,
@@ -177,25 +181,9 @@ class DuckDBRaw:
         rows: dict[str, int] | None = None,
         error: str | None = None,
     ) -> None:
-        self.con.executemany(
-            f"INSERT INTO {MANIFEST_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-            [
-                (
-                    f.path,
-                    model,
-                    f.dt,
-                    f.transfer_at,
-                    f.format,
-                    f.size,
-                    f.version,
-                    status,
-                    (rows or {}).get(f.path),
-                    error,
-                    load_id,
-                )
-                for f in files
-            ],
-        )
+        values = manifest_rows(model, files, load_id, status=status, rows=rows, error=error)
+        placeholders = ", ".join("?" for _ in values[0]) if values else ""
+        self.con.executemany(f"INSERT INTO {MANIFEST_TABLE} VALUES ({placeholders}, now())", values)
 
     def land_batch(
         self,
@@ -214,25 +202,19 @@ class DuckDBRaw:
             columns = [(name, typ) for name, typ, *_ in incoming if name != _READER_FILE_COLUMN]
             self._evolve_raw_table(model, columns)
 
+            file_columns = ", ".join(f"{c.file_attribute} {TYPES[c.type]}" for c in FILE_LINEAGE)
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE _stigg_batch_files "
-                "(uri VARCHAR, path VARCHAR, dt DATE, transfer_at TIMESTAMPTZ, environment VARCHAR)"
+                f"CREATE OR REPLACE TEMP TABLE _stigg_batch_files (uri VARCHAR, {file_columns})"
             )
             con.executemany(
-                "INSERT INTO _stigg_batch_files VALUES (?, ?, ?, ?, ?)",
-                [(f.uri, f.path, f.dt, f.transfer_at, f.environment) for f in batch],
+                f"INSERT INTO _stigg_batch_files VALUES (?{', ?' * len(FILE_LINEAGE)})",
+                [(f.uri, *(getattr(f, c.file_attribute) for c in FILE_LINEAGE)) for f in batch],
             )
             select_list = ", ".join(_select_expression(name, typ) for name, typ in columns)
             (inserted,) = con.execute(
                 f"""
                 INSERT INTO {raw_table(model)} BY NAME
-                SELECT {select_list + "," if select_list else ""}
-                       files.path AS {SOURCE_FILE_COLUMN},
-                       files.dt AS _stigg_dt,
-                       files.transfer_at AS _stigg_transfer_at,
-                       $load_id AS _stigg_load_id,
-                       now() AS _stigg_loaded_at,
-                       files.environment AS {ENVIRONMENT_COLUMN}
+                SELECT {select_list + "," if select_list else ""} {_lineage_values()}
                 FROM {reader} AS source
                 JOIN _stigg_batch_files AS files ON source.{_READER_FILE_COLUMN} = files.uri
                 """,
@@ -307,6 +289,15 @@ class DuckDBRaw:
                     f"ALTER TABLE {raw_table(model)} ALTER COLUMN {quote_identifier(column)} TYPE VARCHAR"
                 )
                 existing[column] = "VARCHAR"
+
+
+def _lineage_values() -> str:
+    """The lineage columns' values (spec/raw_layer.py): the batch's files, the load, the time."""
+    run_values = {LOAD_ID_COLUMN: "$load_id", LOADED_AT_COLUMN: "now()"}
+    return ", ".join(
+        f"{'files.' + c.file_attribute if c.file_attribute else run_values[c.name]} AS {c.name}"
+        for c in LINEAGE_COLUMNS
+    )
 
 
 def _reader_sql(fmt: str, layout: TextLayout | None) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from orchestration.runtime.engines.spark.session_settings import session_settings
 from orchestration.runtime.run_tags import process_exists
 from orchestration.settings import java_home, spark_server_environment
 
@@ -75,14 +76,10 @@ def server_command(directory: Path, port: int) -> list[str]:
             f"jdbc:derby:;databaseName={directory / 'metastore_db'};create=true"
         ),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={directory}",
-        "spark.sql.session.timeZone": "UTC",
         "spark.ui.enabled": "false",
         # Two cores: a few shuffle partitions, not 200 tiny ones.
         "spark.sql.shuffle.partitions": "4",
-        "spark.sql.sources.partitionOverwriteMode": "dynamic",
-        # Inferring filters from constraints took minutes on the history models' plans (their
-        # many aliased columns); the project's queries gain nothing from it.
-        "spark.sql.constraintPropagation.enabled": "false",
+        **session_settings(),
     }
     command = [str(spark_home() / "bin" / "spark-submit"), "--class", SERVER_CLASS]
     for key, value in conf.items():

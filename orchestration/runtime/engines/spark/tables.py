@@ -24,13 +24,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from orchestration.runtime.build_state import BUILD_STATE_TABLE, MANIFEST_INPUT_COLUMNS
+from orchestration.runtime.engines.spark.session_settings import session_settings
+from orchestration.runtime.landing import manifest_rows
 from orchestration.runtime.sources import text_files
 from orchestration.runtime.sources.export import ExportFile
 from orchestration.runtime.sources.text_files import TextLayout
 from orchestration.spec.raw_layer import (
     ENVIRONMENT_COLUMN,
+    FILE_LINEAGE,
     LINEAGE_COLUMN_NAMES,
     LINEAGE_COLUMNS,
+    LOAD_ID_COLUMN,
+    LOADED_AT_COLUMN,
     MANIFEST_COLUMNS,
     MANIFEST_TABLE,
     RAW_SCHEMA,
@@ -70,10 +75,8 @@ def connect(remote: str) -> SparkSession:
 
     # create(), not getOrCreate(): that returns a process's first session whatever the address.
     spark = SparkSession.builder.remote(remote).create()
-    spark.conf.set("spark.sql.session.timeZone", "UTC")
-    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-    # Derby cannot filter partitions by a list of paths; Spark then lists them all.
-    spark.conf.set("spark.sql.hive.metastorePartitionPruningFallbackOnException", "true")
+    for key, value in session_settings().items():
+        spark.conf.set(key, value)
     return spark
 
 
@@ -179,25 +182,9 @@ class SparkRaw:
         from pyspark.sql import functions as F
 
         manifest_schema = self.spark.table(MANIFEST_TABLE).schema
+        values = manifest_rows(model, files, load_id, status=status, rows=rows, error=error)
         records = self.spark.createDataFrame(
-            [
-                (
-                    f.path,
-                    model,
-                    f.dt,
-                    f.transfer_at,
-                    f.format,
-                    f.size,
-                    f.version,
-                    status,
-                    (rows or {}).get(f.path),
-                    error,
-                    load_id,
-                    None,
-                )
-                for f in files
-            ],
-            schema=manifest_schema,
+            [(*row, None) for row in values], schema=manifest_schema
         ).withColumn("recorded_at", F.current_timestamp())
         records.write.insertInto(MANIFEST_TABLE, overwrite=False)
 
@@ -226,19 +213,16 @@ class SparkRaw:
         data_columns = [c for c in source.columns if c != "_stigg_reader_file"]
         self._evolve_raw_table(model, [(c, source.schema[c].dataType) for c in data_columns])
         files = self.spark.createDataFrame(
-            [(f.path, f.dt, f.transfer_at, f.environment) for f in batch],
-            schema="path string, dt date, transfer_at timestamp, environment string",
+            [tuple(getattr(f, c.file_attribute) for c in FILE_LINEAGE) for f in batch],
+            schema=", ".join(f"{c.file_attribute} {TYPES[c.type]}" for c in FILE_LINEAGE),
         )
         rows = source.join(F.broadcast(files), source["_stigg_reader_file"] == files["path"])
         by_name = {c.lower(): c for c in data_columns}
         table_columns = self.spark.table(raw_table(model)).columns
+        run_values = {LOAD_ID_COLUMN: F.lit(load_id), LOADED_AT_COLUMN: F.current_timestamp()}
         lineage = {
-            "_stigg_dt": F.col("dt"),
-            "_stigg_transfer_at": F.col("transfer_at"),
-            "_stigg_load_id": F.lit(load_id),
-            "_stigg_loaded_at": F.current_timestamp(),
-            ENVIRONMENT_COLUMN: F.col("environment"),
-            SOURCE_FILE_COLUMN: F.col("path"),
+            c.name: F.col(c.file_attribute) if c.file_attribute else run_values[c.name]
+            for c in LINEAGE_COLUMNS
         }
         select = []
         for column in table_columns:

@@ -1,7 +1,9 @@
-"""Every setting, read from the environment here and nowhere else under orchestration/.
+"""Every setting, read from the environment in this package and nowhere else under
+orchestration/: here the warehouse's, its paths and automation's; Stigg's API's in api.py; the
+parsing of a value in values.py.
 
 Each variable, its default and its meaning: docs/configuration.md, whose table a test checks
-against the variables this module reads (tests/unit/test_docs.py). Automation's variables are
+against the variables this package reads (tests/unit/test_docs.py). Automation's variables are
 read when the Dagster definitions load. Dagster resources take the settings as `dg.EnvVar`
 (orchestration/defs/resources.py), so the UI shows a variable's name and a run resolves its value
 when it starts; a variable that is not set takes its default. The CLI hands its flags to a run as
@@ -18,8 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.registry import DEFAULT_ENGINE, DEFAULT_SOURCE, ENGINES, SOURCES, source_class
+from orchestration.settings.api import ApiKey, ApiSettings, parse_api_keys
+from orchestration.settings.values import TRUE, number
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["ApiKey", "ApiSettings", "parse_api_keys"]  # read here, defined beside (api.py)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # Each warehouse's dbt folder (Settings.dbt_target_dir) is in here.
 DBT_WAREHOUSE_FOLDERS = DBT_PROJECT_DIR / "target" / "warehouses"
@@ -40,8 +46,6 @@ WAREHOUSE_VARIABLES: dict[str, tuple[str, str]] = {
     "engine": ("STIGG_ENGINE", DEFAULT_ENGINE),
     "source": ("STIGG_SOURCE", DEFAULT_SOURCE),
 }
-DEFAULT_API_URL = "https://api.stigg.io/graphql"
-_KEY_PREFIXES = ("server-", "client-")
 
 
 @dataclass(frozen=True)
@@ -61,117 +65,12 @@ class ObjectStoreRetry:
         env = os.environ if environ is None else environ
         defaults = cls()
         return cls(
-            max_attempts=_number(env, "STIGG_S3_MAX_ATTEMPTS", defaults.max_attempts, int),
-            connect_timeout_seconds=_number(
+            max_attempts=number(env, "STIGG_S3_MAX_ATTEMPTS", defaults.max_attempts, int),
+            connect_timeout_seconds=number(
                 env, "STIGG_S3_CONNECT_TIMEOUT_SECONDS", defaults.connect_timeout_seconds
             ),
-            read_timeout_seconds=_number(
+            read_timeout_seconds=number(
                 env, "STIGG_S3_READ_TIMEOUT_SECONDS", defaults.read_timeout_seconds
-            ),
-        )
-
-
-def _number(env: Mapping[str, str], variable: str, default, kind=float, may_be_zero=False):
-    """A numeric setting: its variable's value, or `default` when unset; a clear error when the
-    value is not a number, or not positive."""
-    raw = env.get(variable)
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(f"{variable}={raw!r} is not a number") from None
-    if value < 0 or (value == 0 and not may_be_zero):
-        raise ValueError(f"{variable}={raw!r} must be positive")
-    return value
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    """One server key of Stigg's API. Its value never appears in a repr, a log or an error:
-    `label` names it by its environment, or by its position until the environment is known."""
-
-    value: str = field(repr=False)
-    position: int = 1
-    count: int = 1
-    environment_id: str | None = None
-
-    @property
-    def label(self) -> str:
-        if self.environment_id:
-            return f"environment {self.environment_id}"
-        return f"key {self.position} of {self.count}"
-
-    def __repr__(self) -> str:
-        return f"ApiKey({self.label})"
-
-
-def parse_api_keys(text: str) -> tuple[ApiKey, ...]:
-    """Keys from STIGG_API_KEYS (comma-separated) or STIGG_API_KEYS_FILE (one a line, `#`
-    comments). Each is `KEY` or `ENV_ID=KEY`; a key's own `=` (padding) never splits it, since an
-    environment id never starts with Stigg's key prefixes."""
-    entries = [
-        item.strip()
-        for line in text.splitlines()
-        if not line.strip().startswith("#")
-        for item in line.split(",")
-        if item.strip()
-    ]
-    keys = []
-    for position, entry in enumerate(entries, start=1):
-        environment, sep, value = entry.partition("=")
-        if not sep or not value or environment.startswith(_KEY_PREFIXES):
-            environment, value = "", entry
-        keys.append(ApiKey(value.strip(), position, len(entries), environment.strip() or None))
-    return tuple(keys)
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    """Stigg's API as a source (runtime/sources/api/). The retry policy is these four numbers:
-    up to `max_attempts` tries of a request that gets 429, a 5xx, a timeout or a dropped
-    connection, waiting `backoff_seconds`, then twice as long each time, at most 60 s."""
-
-    url: str = DEFAULT_API_URL
-    keys: tuple[ApiKey, ...] = ()
-    keys_origin: str = "STIGG_API_KEYS"
-    page_size: int = 50
-    timeout_seconds: float = 30.0
-    max_attempts: int = 6
-    backoff_seconds: float = 1.0
-    max_backoff_seconds: float = 60.0
-    entitlements: bool = True
-    concurrency: int = 4
-    overlap_minutes: float = 10.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
-        env = os.environ if environ is None else environ
-        defaults = cls()
-        keys_file = env.get("STIGG_API_KEYS_FILE")
-        if env.get("STIGG_API_KEYS"):
-            keys, origin = parse_api_keys(env["STIGG_API_KEYS"]), "STIGG_API_KEYS"
-        elif keys_file:
-            try:
-                keys = parse_api_keys(Path(keys_file).read_text(encoding="utf-8"))
-            except OSError as exc:
-                raise ValueError(f"STIGG_API_KEYS_FILE {keys_file}: {exc.strerror}") from None
-            origin = f"STIGG_API_KEYS_FILE ({keys_file})"
-        else:
-            keys, origin = (), "STIGG_API_KEYS"
-
-        return cls(
-            url=env.get("STIGG_API_URL") or defaults.url,
-            keys=keys,
-            keys_origin=origin,
-            page_size=_number(env, "STIGG_API_PAGE_SIZE", defaults.page_size, int),
-            timeout_seconds=_number(env, "STIGG_API_TIMEOUT_SECONDS", defaults.timeout_seconds),
-            max_attempts=_number(env, "STIGG_API_MAX_ATTEMPTS", defaults.max_attempts, int),
-            backoff_seconds=_number(env, "STIGG_API_BACKOFF_SECONDS", defaults.backoff_seconds),
-            entitlements=env.get("STIGG_API_ENTITLEMENTS", "true").strip().lower() in _TRUE,
-            concurrency=_number(env, "STIGG_API_CONCURRENCY", defaults.concurrency, int),
-            overlap_minutes=_number(
-                env, "STIGG_API_OVERLAP_MINUTES", defaults.overlap_minutes, may_be_zero=True
             ),
         )
 
@@ -340,9 +239,6 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).parent / "stigg-dbt")
 
 
-_TRUE = {"1", "true", "yes", "on"}
-
-
 @dataclass(frozen=True)
 class AutomationSettings:
     schedule_cron: str = "0 6 * * *"
@@ -360,8 +256,8 @@ class AutomationSettings:
         return cls(
             schedule_cron=env.get("STIGG_SCHEDULE_CRON") or defaults.schedule_cron,
             schedule_timezone=env.get("STIGG_SCHEDULE_TIMEZONE") or defaults.schedule_timezone,
-            schedule_enabled=env.get("STIGG_SCHEDULE_ENABLED", "").lower() in _TRUE,
-            sensor_enabled=env.get("STIGG_SENSOR_ENABLED", "").lower() in _TRUE,
+            schedule_enabled=env.get("STIGG_SCHEDULE_ENABLED", "").lower() in TRUE,
+            sensor_enabled=env.get("STIGG_SENSOR_ENABLED", "").lower() in TRUE,
             sensor_interval_seconds=int(
                 env.get("STIGG_SENSOR_INTERVAL_SECONDS") or defaults.sensor_interval_seconds
             ),
