@@ -174,3 +174,22 @@ def test_the_dbt_resource_needs_no_dbt_subprocess_to_know_its_version():
     )
     assert str(dbt._cli_version) == __version__
     assert dbt._initialize_dbt_core_adapter([]) is None
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        [],
+        ["--warehouse-path", "x/w.duckdb"],
+        ["--engine", "spark"],
+        ["--export-uri", "s3://b/p", "--source", "api"],
+    ],
+)
+def test_the_job_takes_the_run_config_that_each_cli_flag_makes(definitions, flags):
+    """A resource's run config that gave one of its fields was refused before any step ran
+    ("Missing required config entry"): `stigg-warehouse run --warehouse-path` failed."""
+    from orchestration.cli.main import build_parser
+    from orchestration.cli.run import run_config
+
+    config = run_config(build_parser().parse_args(["run", *flags]))
+    assert dg.validate_run_config(definitions.resolve_job_def("stigg_elt"), config)
