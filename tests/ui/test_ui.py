@@ -122,7 +122,7 @@ def test_the_ui_shows_the_graph_materializes_everything_and_the_checks_pass(ui, 
             page.goto(f"{ui.url}/asset-groups")
             _dismiss_welcome(page)
             sidebar_group = page.locator("div[class*='AssetSidebarNode_itemContainer']")
-            for group in ("raw", "staging", "stigg", "rejects", "analytics", "publish"):
+            for group in ("raw", "staging", "stigg", "rejects", "analytics", "meta", "publish"):
                 expect(sidebar_group.filter(has=page.locator(f"[title='{group}']"))).to_be_visible()
             stigg_group = sidebar_group.filter(has=page.locator("[title='stigg']"))
             stigg_group.locator("[aria-label='arrow_drop_down']").click()
