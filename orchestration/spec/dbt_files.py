@@ -225,8 +225,15 @@ def _table_tests(table: Table) -> list:
         }
     )
     tests.append({"stigg_no_rejected_rows": {"arguments": {"rejects": rejects}, "config": _WARN}})
-    if table.name == "USAGE_EVENTS":
-        tests.append({"stigg_environment_tables_not_null": {"name": "USAGE_EVENTS_ENV_not_null"}})
+    if table.split_by:
+        tests.append(
+            {
+                "stigg_environment_tables_not_null": {
+                    "name": f"{table.name}_ENV_not_null",
+                    "arguments": {"table_name": table.name},
+                }
+            }
+        )
     return tests
 
 
@@ -255,6 +262,7 @@ def tables_macro() -> str:
             # Each reference column -> the parent column it holds, under FOREIGN_KEYS_HOLD.
             "references": {c: reference_target(t, c)[1] for c in t.references},
             "incremental": t.incremental,
+            "split_by": t.split_by,
         }
         head = ", ".join(f"{json.dumps(k)}: {_jinja(v)}" for k, v in table.items())
         entries.append(
@@ -303,13 +311,13 @@ def _incremental_config(table: Table, documented: bool = True) -> dict:
 
     The pre-hook deletes those keys; the model appends their current rows, if any (a key whose
     new current row is rejected leaves the table); the post-hook records the loads taken in.
-    USAGE_EVENTS does the same in each of its per-environment tables, in its own materialization
-    (macros/stigg/environment_tables.sql).
+    A split table (Table.split_by: USAGE_EVENTS) does the same in each of its per-environment
+    tables, in its own materialization (macros/stigg/environment_tables.sql).
     """
     if not table.incremental:
         return {}
     recorded = [f"{{{{ stigg_record_processed_loads('{table.name}') }}}}"]
-    if documented and table.name == "USAGE_EVENTS":
+    if documented and table.split_by:
         return {"materialized": "stigg_environment_tables", "post_hook": recorded}
     return {
         # Plain Parquet tables on Spark have no DELETE: there, the table is rebuilt whole.

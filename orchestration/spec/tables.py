@@ -81,6 +81,10 @@ class Table:
     # Built incrementally: each run re-ranks only the keys that new raw rows touch. For the
     # tables that grow with usage; the others rebuild in less time than the merge costs.
     incremental: bool = False
+    # The column by which the doc splits this table into one table per value, named
+    # <TABLE>_<value> (USAGE_EVENTS_<ENVIRONMENT_ID>). Exports carry it in one `<model>` folder
+    # or in one `<model>_<value>` folder per value (model_for_folder).
+    split_by: str | None = None
 
     @property
     def model(self) -> str:
@@ -879,6 +883,7 @@ USAGE_EVENTS = Table(
     description=("To enable reporting of raw usage events, please contact Stigg support."),
     references={"CUSTOMER_ID": "CUSTOMERS", "RESOURCE_ID": "CUSTOMER_RESOURCES"},
     incremental=True,
+    split_by="ENVIRONMENT_ID",
     columns=(
         Column("ID", VARCHAR, True, "Usage event internal identifier"),
         Column("CUSTOMER_ID", VARCHAR, True, "Customer identifier"),
@@ -980,19 +985,14 @@ TABLES: tuple[Table, ...] = (
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 TABLES_BY_MODEL = {t.model: t for t in TABLES}
 
-# The doc's table name for usage events is USAGE_EVENTS_<ENVIRONMENT_ID>; exports carry them in
-# one `usage_events` folder or in one `usage_events_<environment id>` folder per environment.
-USAGE_EVENTS_FOLDER_PREFIX = "usage_events_"
-
 
 def model_for_folder(folder: str) -> str | None:
     """The spec model that an export folder holds, or None for a folder the doc does not know."""
     name = folder.lower()
     if name in TABLES_BY_MODEL:
         return name
-    if name.startswith(USAGE_EVENTS_FOLDER_PREFIX) and len(name) > len(USAGE_EVENTS_FOLDER_PREFIX):
-        return USAGE_EVENTS.model
-    return None
+    split = _split_table_of_folder(name)
+    return split.model if split is not None else None
 
 
 def file_environment(path: str) -> str | None:
@@ -1000,8 +1000,18 @@ def file_environment(path: str) -> str | None:
     case; the id as written), or None. Landing records it with each row (spec/raw_layer.py), and
     staging takes it where a row leaves ENVIRONMENT_ID out."""
     folder = path.split("/", 1)[0]
-    if model_for_folder(folder) == USAGE_EVENTS.model and folder.lower() != USAGE_EVENTS.model:
-        return folder[len(USAGE_EVENTS_FOLDER_PREFIX) :]
+    if folder.lower() in TABLES_BY_MODEL:
+        return None
+    split = _split_table_of_folder(folder.lower())
+    return folder[len(split.model) + 1 :] if split is not None else None
+
+
+def _split_table_of_folder(name: str) -> Table | None:
+    """The split table (Table.split_by) whose one-value folder `<model>_<value>` is `name`."""
+    for table in TABLES:
+        value = name.removeprefix(table.model + "_")
+        if table.split_by and value and value != name:
+            return table
     return None
 
 

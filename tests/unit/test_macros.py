@@ -1,15 +1,21 @@
 """The project's rules that live in dbt macros, run by dbt on small inline fixtures (`dbt show
 --inline`): per-environment naming, enum spellings, the NULL-safe composite key and the version
-order. No pipeline runs; each check is one dbt invocation against an empty DuckDB file."""
+order. No pipeline runs; each check is one dbt invocation against an empty DuckDB file. And the
+layout of the SQL that engines write differently (macros/dialect/), read from the files."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from orchestration.settings import DBT_PROJECT_DIR
 from tests.support.runs import run_dbt
+
+MACROS = DBT_PROJECT_DIR / "macros"
+DIALECT = MACROS / "dialect"
 
 
 def show(sql: str, tmp_path: Path, **fragments: str) -> list[dict]:
@@ -41,7 +47,10 @@ def test_environment_tables_are_named_by_the_docs_rule_whatever_the_id(workdir):
         "whitespace": "a b\tc",
         "plain": "ALREADY_OK_1",
     }
-    columns = ", ".join(f"{{{{ stigg_environment_table_name({name}) }}}} as {name}" for name in ids)
+    columns = ", ".join(
+        f"{{{{ stigg_environment_table_name(stigg_table('USAGE_EVENTS'), {name}) }}}} as {name}"
+        for name in ids
+    )
     literals = {name: "'" + value.replace("'", "''") + "'" for name, value in ids.items()}
     [row] = show(f"select {columns}", workdir, **literals)
     assert row == {
@@ -156,3 +165,67 @@ def test_the_current_version_is_the_latest_then_the_later_transfer_file_and_hash
         workdir,
     )
     assert [row["hash"] for row in current if row["RESOURCE_ID"] == "r5"] == [r5[0]["hash"]]
+
+
+def test_a_macro_without_sql_for_the_adapter_fails_naming_the_adapter_and_the_file(workdir):
+    """A default__ with no portable SQL fails the build rather than write DuckDB's SQL. DuckDB
+    has its own variant, so the default is called here as dispatch calls it for an adapter
+    without one."""
+    result = run_dbt(
+        ["compile", "--inline", "select {{ default__stigg_row_value(['a', 'b']) }}"],
+        workdir / "macros.duckdb",
+        workdir,
+    )
+    assert result.returncode != 0
+    assert (
+        "stigg_warehouse has no stigg_row_value for adapter 'duckdb': add a duckdb__stigg_row_value"
+        " macro (dbt_project/macros/dialect/stigg_row_value.sql)"
+    ) in result.stdout
+
+
+_MACRO = re.compile(r"{%-?\s*macro\s+(\w+)\s*\(.*?\)\s*-?%}(.*?){%-?\s*endmacro\s*-?%}", re.S)
+_DISPATCH = re.compile(r"adapter\.dispatch\('(\w+)', 'stigg_warehouse'\)")
+# SQL that one engine writes and a portable default must not: DuckDB's, then Spark's. It names
+# the functions and forms this project has used, so it catches those, not every engine's dialect.
+_ENGINE_ONLY_SQL = re.compile(
+    r"list_\w+\(|\blen\(|\bsemi join|\banti join|\brow\(|strftime|epoch_ms|array_to_string"
+    r"|\bunnest\(|generate_series|not materialized|from_json|\btimezone\(|\bdate_diff\("
+    r"|'g'\)|\bnow\(\)|create or replace|::"
+    r"|\bstruct\(|\bsize\(|array_join|date_format|timestampdiff|try_element_at|\bfilter\("
+    r"|lateral view|using parquet|show tables",
+    re.I,
+)
+
+
+def _macros(path: Path) -> dict[str, str]:
+    return {name: body for name, body in _MACRO.findall(path.read_text(encoding="utf-8"))}
+
+
+def test_every_dispatched_macro_has_its_own_file_and_a_default_that_is_portable_or_fails():
+    """Each macro the project dispatches lives in macros/dialect/<macro>.sql with its variants
+    and a default__; the default either names no engine's SQL (no function of _ENGINE_ONLY_SQL)
+    or fails with stigg_unsupported_adapter."""
+    files_of: dict[str, list[str]] = {}
+    for path in MACROS.rglob("*.sql"):
+        for name, body in _macros(path).items():
+            files_of.setdefault(name, []).append(path.relative_to(MACROS).as_posix())
+            for dispatched in _DISPATCH.findall(body):
+                assert dispatched == name, f"{name} dispatches {dispatched}"
+    dispatchers = {
+        name
+        for path in MACROS.rglob("*.sql")
+        for name, body in _macros(path).items()
+        if _DISPATCH.search(body)
+    }
+    assert {p.stem for p in DIALECT.glob("*.sql")} == dispatchers
+    for name in sorted(dispatchers):
+        home = f"dialect/{name}.sql"
+        variants = {m for m in files_of if m == name or m.endswith("__" + name)}
+        assert {m: files_of[m] for m in variants} == {m: [home] for m in variants}
+        assert set(_macros(DIALECT / f"{name}.sql")) == variants, home
+        assert f"default__{name}" in variants, f"{home} has no default__{name}"
+        default = _macros(DIALECT / f"{name}.sql")[f"default__{name}"].strip()
+        if "stigg_unsupported_adapter" in default:
+            assert default == f"{{{{ stigg_unsupported_adapter('{name}') }}}}", default
+        else:
+            assert not _ENGINE_ONLY_SQL.search(default), f"default__{name}: {default}"

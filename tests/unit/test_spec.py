@@ -12,6 +12,7 @@ from orchestration.spec.tables import (
     FOREIGN_KEYS_HOLD,
     TABLES,
     TABLES_BY_NAME,
+    file_environment,
     model_for_folder,
     reference_target,
 )
@@ -123,6 +124,21 @@ def test_folders_map_to_models():
     assert model_for_folder("usage_events_4f1c-aa") == "usage_events"
     assert model_for_folder("usage_events_") is None
     assert model_for_folder("invoices") is None
+
+
+def test_a_split_tables_folder_names_its_environment():
+    assert file_environment("Usage_Events_Env-A/dt=2025-01-01/part.csv") == "Env-A"
+    assert file_environment("usage_events/dt=2025-01-01/part.csv") is None
+    assert file_environment("customers/dt=2025-01-01/part.csv") is None
+    assert file_environment("invoices_x/part.csv") is None
+
+
+def test_the_split_tables_are_the_ones_the_doc_names_per_value(doc_tables):
+    """The doc names a split table `<TABLE>_<COLUMN>` (USAGE_EVENTS_<ENVIRONMENT_ID>)."""
+    named = dict(re.findall(r"^Table: (\w+?)_<(\w+)>", DOC.read_text(encoding="utf-8"), re.M))
+    assert {t.name: t.split_by for t in TABLES if t.split_by} == named
+    for table in TABLES:
+        assert table.split_by is None or table.split_by in table.column_names
 
 
 def test_rendered_dbt_files_are_current():

@@ -5,6 +5,7 @@
     learn a table's columns, types, mandatory columns, enums, key and references.
 
     {'name': 'CUSTOMERS', 'model': 'customers', 'key': ['ID'], 'incremental': false,
+     'split_by': the column that splits it into one table per value (USAGE_EVENTS_<ENV>) or none,
      'references': {column: the parent column it holds},
      'columns': [{'name', 'type', 'type_key', 'mandatory', 'description',
                   'enum': {'values': [...], 'aliases': {normalised spelling: value}} or none}]}

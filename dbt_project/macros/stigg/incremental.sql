@@ -5,45 +5,10 @@
     record takes its loads in again next time: re-ranking a key is idempotent.
     A run re-ranks every key that an unprocessed load touched, over all of that key's rows, and
     replaces those keys: a pre-hook deletes them, the model appends their current rows. The
-    result is the same rows a full build gives (tests/pipeline/test_incremental.py).
+    result is the same rows a full build gives (tests/pipeline/test_incremental.py). The hooks
+    that create and fill meta.dbt_processed_loads are in macros/dialect/
+    (stigg_create_processed_loads, stigg_record_processed_loads).
 -#}
-{% macro stigg_create_processed_loads() %}
-{{ return(adapter.dispatch('stigg_create_processed_loads', 'stigg_warehouse')()) }}
-{% endmacro %}
-{#- Spark rebuilds its incremental tables whole (plain Parquet tables have no DELETE): no loads
-    to record. -#}
-{% macro spark__stigg_create_processed_loads() %}{% endmacro %}
-{% macro default__stigg_create_processed_loads() %}
-{%- set processed_loads = stigg_processed_loads_table() -%}
-create schema if not exists {{ processed_loads.schema }};
-create table if not exists {{ processed_loads }} (
-    consumer varchar not null,
-    load_id varchar not null,
-    recorded_at timestamp with time zone not null
-);
-{% endmacro %}
-
-
-{#- Post-hook: this table has taken in every landed load of its model. The loads it took in now
-    are recorded with one time, so the latest time names the last build's loads
-    (stigg_rows_of_the_last_build); a full refresh takes every load in again. -#}
-{% macro stigg_record_processed_loads(table_name) %}
-{{ return(adapter.dispatch('stigg_record_processed_loads', 'stigg_warehouse')(table_name)) }}
-{% endmacro %}
-{% macro spark__stigg_record_processed_loads(table_name) %}{% endmacro %}
-{% macro default__stigg_record_processed_loads(table_name) %}
-{%- set sources = stigg_load_sources() -%}
-{%- set processed_loads = stigg_processed_loads_table() -%}
-{%- set consumer = this.schema ~ '.' ~ this.identifier -%}
-{%- if should_full_refresh() %}
-delete from {{ processed_loads }} where consumer = '{{ consumer }}';
-{%- endif %}
-insert into {{ processed_loads }}
-select distinct '{{ consumer }}', load_id, now()
-from {{ sources.landed_files }}
-where model = '{{ table_name | lower }}' and status = 'landed'
-    and load_id not in (select load_id from {{ processed_loads }} where consumer = '{{ consumer }}');
-{% endmacro %}
 
 
 {#-

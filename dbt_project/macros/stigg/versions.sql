@@ -15,7 +15,7 @@
 
 {#- The hash of a row's documented content: equal for identical repeats, and the last
     tie-break of the version order. The hashed text is the same on every engine: each column's
-    canonical text (macros/dialect/functions.sql) after '+', or '-' for NULL, joined by chr(31). -#}
+    canonical text (stigg_canonical_text) after '+', or '-' for NULL, joined by chr(31). -#}
 {% macro stigg_row_hash(table) -%}
     {%- set parts = [] -%}
     {%- for column in table.columns -%}
