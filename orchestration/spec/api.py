@@ -1,71 +1,115 @@
 """How each documented column comes from Stigg's GraphQL API (STIGG_SOURCE=api), in one place.
 
 Source: `shared/stigg-api.md`. A column takes the GraphQL field of its name in camelCase
-(BILLING_CURRENCY -> billingCurrency) unless `API_MODELS` says otherwise:
-- a dotted path into the node (`coupon.refId`);
-- `PARENT`: the parent record's column that the reference holds (FOREIGN_KEYS_HOLD), for the
-  models that come nested in another (a subscription's prices);
-- `PARENT_ENVIRONMENT`: the parent's environmentId;
-- one of the `DERIVED` rules, for a column with no API field that the doc makes mandatory;
-- `ABSENT`: no API field, and the column may be NULL: it is NULL, never made up.
-The runtime (runtime/sources/api/) reads these; codegen adds `API_RULE_NOTES` to the column
+(BILLING_CURRENCY -> billingCurrency) unless `API_MODELS` says otherwise, with one of:
+- `Field`: a dotted path into the node (`coupon.refId`), and what fills it when the API gives
+  no value (`or_else`);
+- `JsonList`: a list of objects, written as JSON text in the doc's shape;
+- `FromParent`: a field of the record that the node comes nested in (a subscription's prices);
+- `FromCustomer`: a field of the customer (or resource) that an entitlement was asked for;
+- `Derived`: one of the `Rule`s, for a column with no API field that the doc makes mandatory;
+- `Absent`: no API field, and the column may be NULL: it is NULL, never made up.
+The runtime (runtime/sources/api/) reads these; codegen adds `api_rule_note` to the column
 descriptions in the dbt docs; the end-to-end test excepts `columns_the_api_lacks()`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
 
 from orchestration.spec.tables import TABLES_BY_MODEL, Table, reference_target
 
-PARENT = "$parent"
-PARENT_ENVIRONMENT = "$parent.environmentId"
-ABSENT = "$absent"
-# The rules for mandatory columns that the API has no field for. The times are the pull's own:
-# the API cannot say when a record changed, only the pull can say when it first saw it.
-FIRST_SEEN = "$first_seen"  # when a pull first listed the record
-STATE_SEEN = "$state_seen"  # when a pull first listed the record in this state (content)
-NOT_DELETED = "$not_deleted"  # false: the API lists only live entitlements
-ENTITLEMENT_KEY = (
-    "$entitlement_key"  # 'api-ent-' + sha256 of environment, customer, resource, feature
-)
-# IS_CUSTOM_PRICE_SUBSCRIPTION: the API's subscriptions have no such field, but their pricingType
-# says it (FREE, PAID or CUSTOM): true for CUSTOM, false otherwise.
-CUSTOM_PRICING = "$custom_pricing"
-TIERS = "$tiers"  # the price's tiers, written in the doc's shape (below)
-AMOUNTS_OFF = "$amounts_off"  # a coupon's amounts off, a list of { amount currency } as text
-DERIVED = (FIRST_SEEN, STATE_SEEN, NOT_DELETED, ENTITLEMENT_KEY, CUSTOM_PRICING)
-OR_ELSE = " or else "  # `field or else rule`: the rule when the API gives the field no value
 
-API_RULE_NOTES = {
-    FIRST_SEEN: "From Stigg's API (STIGG_SOURCE=api), which has no such field: the time the "
-    "pull that first listed this record ran.",
-    STATE_SEEN: "From Stigg's API (STIGG_SOURCE=api), which has no such field: the time the "
-    "pull that first saw the record in this state ran (a pull writes a record again only when "
-    "its content changed).",
-    NOT_DELETED: "From Stigg's API (STIGG_SOURCE=api): false, since the API lists only live "
-    "entitlements; an entitlement that stops being listed keeps its last row.",
-    ENTITLEMENT_KEY: "From Stigg's API (STIGG_SOURCE=api), which gives entitlements no id: "
-    "'api-ent-' followed by the first 32 hex digits of the SHA-256 of ENVIRONMENT_ID, "
-    "CUSTOMER_ID, RESOURCE_ID (empty when none) and FEATURE_ID joined by '|'.",
-    CUSTOM_PRICING: "From Stigg's API (STIGG_SOURCE=api), which has no such field: true when "
-    "the subscription's pricingType is CUSTOM, false otherwise.",
-    ABSENT: "Stigg's API has no field for it: NULL from STIGG_SOURCE=api.",
-}
+class Rule(Enum):
+    """How a column that the API has no field for is filled. The times are the pull's own: the
+    API cannot say when a record changed, only the pull can say when it first saw it."""
 
-# The JSON text columns that the API gives as lists of objects: their selections. TIERS is
-# documented as a list of { upTo, unitPriceAmount, unitPriceCurrency }; the API gives
-# { upTo unitPrice { amount currency } }, and its flatPrice has no place in the doc's shape.
-JSON_LIST_SELECTIONS = {
-    TIERS: "tiers { upTo unitPrice { amount currency } }",
-    AMOUNTS_OFF: "amountsOff { amount currency }",
+    FIRST_SEEN = "first_seen"  # when a pull first listed the record
+    STATE_SEEN = "state_seen"  # when a pull first listed the record in this state (content)
+    NOT_DELETED = "not_deleted"  # false: the API lists only live entitlements
+    # 'api-ent-' + sha256 of environment, customer, resource, feature
+    ENTITLEMENT_KEY = "entitlement_key"
+    # IS_CUSTOM_PRICE_SUBSCRIPTION: the API's subscriptions have no such field, but their
+    # pricingType says it (FREE, PAID or CUSTOM): true for CUSTOM, false otherwise.
+    CUSTOM_PRICING = "custom_pricing"
+
+
+@dataclass(frozen=True)
+class Field:
+    """The node's field at a dotted GraphQL path (`coupon.refId`)."""
+
+    path: str
+    # The rule that fills the column when the API gives the field no value.
+    or_else: Rule | None = None
+    # Where the field's parent is a union: the member type that has the field, selected with an
+    # inline fragment on it (an entitlement's resetPeriodConfiguration is one of three
+    # configurations, one per reset period).
+    union_member: str | None = None
+
+
+@dataclass(frozen=True)
+class JsonList:
+    """A field that is a list of objects, written as JSON text: each object with the doc's keys,
+    `items` mapping each key to its dotted path in the API's object (the selection asks for
+    those paths, and only those)."""
+
+    field: str
+    items: dict[str, str]
+
+
+@dataclass(frozen=True)
+class FromParent:
+    """A field of the record that the node comes nested in (NESTED): `field`, or, when None, the
+    parent's column that the reference holds (FOREIGN_KEYS_HOLD), resolved by `source_of`."""
+
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class FromCustomer:
+    """A field of the customer that an entitlement was asked for: id, customerId, environmentId,
+    or resourceId (the customer resource asked for; None for the customer's own)."""
+
+    field: str
+
+
+@dataclass(frozen=True)
+class Derived:
+    """No API field of its own: the rule fills the column."""
+
+    rule: Rule
+
+
+@dataclass(frozen=True)
+class Absent:
+    """No API field, and the column may be NULL: it is NULL from the API."""
+
+
+ColumnSource = Field | JsonList | FromParent | FromCustomer | Derived | Absent
+
+_FROM_THE_API = "From Stigg's API (STIGG_SOURCE=api)"
+# What the rules that stand in for a missing field give; also what fills a field that the API
+# leaves empty (Field.or_else).
+_WHAT_THE_RULE_GIVES = {
+    Rule.FIRST_SEEN: "the time the pull that first listed this record ran.",
+    Rule.STATE_SEEN: "the time the pull that first saw the record in this state ran (a pull "
+    "writes a record again only when its content changed).",
+    Rule.CUSTOM_PRICING: "true when the subscription's pricingType is CUSTOM, false otherwise.",
 }
-# The fields of a union's member types, each selected with an inline fragment on its type: an
-# entitlement's resetPeriodConfiguration is one of three configurations, one per reset period.
-UNION_MEMBER_FIELDS = {
-    "resetPeriodConfiguration.monthlyAccordingTo": "MonthlyResetPeriodConfig",
-    "resetPeriodConfiguration.weeklyAccordingTo": "WeeklyResetPeriodConfig",
+API_RULE_NOTES: dict[Rule, str] = {
+    **{
+        rule: f"{_FROM_THE_API}, which has no such field: {gives}"
+        for rule, gives in _WHAT_THE_RULE_GIVES.items()
+    },
+    Rule.NOT_DELETED: f"{_FROM_THE_API}: false, since the API lists only live entitlements; an "
+    "entitlement that stops being listed keeps its last row.",
+    Rule.ENTITLEMENT_KEY: f"{_FROM_THE_API}, which gives entitlements no id: 'api-ent-' followed "
+    "by the first 32 hex digits of the SHA-256 of ENVIRONMENT_ID, CUSTOMER_ID, RESOURCE_ID "
+    "(empty when none) and FEATURE_ID joined by '|'.",
 }
+ABSENT_NOTE = "Stigg's API has no field for it: NULL from STIGG_SOURCE=api."
 
 
 @dataclass(frozen=True)
@@ -85,7 +129,7 @@ class ApiModel:
     sorted_on: str | None = None
     # For a nested model: the parent model whose records hold it (NESTED says in which field).
     parent: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)  # the exceptions to camelCase
+    columns: dict[str, ColumnSource] = field(default_factory=dict)  # the exceptions to camelCase
     # A field that the list accepts as a sort and that, after the first, makes each record's
     # place unique: the order, and so the cursors, stay stable. None: the list has none.
     tie_break: str | None = "id"
@@ -115,16 +159,22 @@ class ApiModel:
             return self.parent is None or API_MODELS_BY_MODEL[self.parent].pulled_in_full
         return self.incremental_field is None
 
-    def source_of(self, column: str) -> str:
-        """The column's GraphQL path, or one of the rules above."""
+    @cached_property
+    def sources(self) -> dict[str, ColumnSource]:
+        """Every column of the table -> `source_of` it, in the table's order."""
+        return {c: self.source_of(c) for c in self.table.column_names}
+
+    def source_of(self, column: str) -> ColumnSource:
+        """Where the column comes from: `columns`, else the field of its name in camelCase. A
+        `FromParent` names its field: the parent's column that the reference holds."""
         source = self.columns.get(column)
         if source is None:
-            return camel_case(column)
-        if source == PARENT:
+            return Field(camel_case(column))
+        if source == FromParent():
             parent_table = TABLES_BY_MODEL[self.parent]
             _, parent_column = reference_target(self.table, column)
             assert reference_target(self.table, column)[0] is parent_table, (self.model, column)
-            return f"{PARENT}.{camel_case(parent_column)}"
+            return FromParent(camel_case(parent_column))
         return source
 
 
@@ -134,7 +184,10 @@ def camel_case(column: str) -> str:
 
 
 # What a subscription's prices, add-ons and coupons take from the subscription they come in.
-_OF_THE_SUBSCRIPTION = {"SUBSCRIPTION_ID": PARENT, "ENVIRONMENT_ID": PARENT_ENVIRONMENT}
+_OF_THE_SUBSCRIPTION = {
+    "SUBSCRIPTION_ID": FromParent(),
+    "ENVIRONMENT_ID": FromParent("environmentId"),
+}
 
 API_MODELS: tuple[ApiModel, ...] = (
     ApiModel(
@@ -144,7 +197,7 @@ API_MODELS: tuple[ApiModel, ...] = (
         "CustomerFilter",
         "CustomerSort",
         incremental_field="updatedAt",
-        columns={"COUPON_ID": "coupon.refId"},
+        columns={"COUPON_ID": Field("coupon.refId")},
     ),
     ApiModel(
         "customer_resources",
@@ -152,7 +205,10 @@ API_MODELS: tuple[ApiModel, ...] = (
         "CustomerResource",
         "CustomerResourceFilter",
         "CustomerResourceSort",
-        columns={"CUSTOMER_ID": "customer.customerId", "UPDATED_AT": STATE_SEEN},
+        columns={
+            "CUSTOMER_ID": Field("customer.customerId"),
+            "UPDATED_AT": Derived(Rule.STATE_SEEN),
+        },
         tie_break=None,  # a customer resource has no id of its own
     ),
     ApiModel(
@@ -164,11 +220,11 @@ API_MODELS: tuple[ApiModel, ...] = (
         columns={
             # The node's own customerId is the customer's internal id (the reference page's
             # filter says so); its customer's customerId is the public one (FOREIGN_KEYS_HOLD).
-            "CUSTOMER_ID": "customer.customerId",
-            "PLAN_ID": "plan.refId",
-            "COUPON_ID": "coupon.refId",
-            "UPDATED_AT": STATE_SEEN,
-            "IS_CUSTOM_PRICE_SUBSCRIPTION": CUSTOM_PRICING,
+            "CUSTOMER_ID": Field("customer.customerId"),
+            "PLAN_ID": Field("plan.refId"),
+            "COUPON_ID": Field("coupon.refId"),
+            "UPDATED_AT": Derived(Rule.STATE_SEEN),
+            "IS_CUSTOM_PRICE_SUBSCRIPTION": Derived(Rule.CUSTOM_PRICING),
         },
         tie_break="subscriptionId",  # the list refuses a sort on id
     ),
@@ -176,13 +232,13 @@ API_MODELS: tuple[ApiModel, ...] = (
         "subscription_prices",
         None,
         parent="subscriptions",
-        columns={**_OF_THE_SUBSCRIPTION, "PRICE_ID": "price.id"},
+        columns={**_OF_THE_SUBSCRIPTION, "PRICE_ID": Field("price.id")},
     ),
     ApiModel(
         "subscription_addons",
         None,
         parent="subscriptions",
-        columns={**_OF_THE_SUBSCRIPTION, "PRICE_ID": "price.id"},
+        columns={**_OF_THE_SUBSCRIPTION, "PRICE_ID": Field("price.id")},
     ),
     ApiModel(
         "subscription_applied_coupons",
@@ -190,10 +246,10 @@ API_MODELS: tuple[ApiModel, ...] = (
         parent="subscriptions",
         columns={
             **_OF_THE_SUBSCRIPTION,
-            "COUPON_ID": "refId",  # the applied coupon's public id
-            "CREATED_AT": FIRST_SEEN,
-            "UPDATED_AT": STATE_SEEN,
-            "DELETED_AT": ABSENT,
+            "COUPON_ID": Field("refId"),  # the applied coupon's public id
+            "CREATED_AT": Derived(Rule.FIRST_SEEN),
+            "UPDATED_AT": Derived(Rule.STATE_SEEN),
+            "DELETED_AT": Absent(),
         },
     ),
     ApiModel(
@@ -203,7 +259,7 @@ API_MODELS: tuple[ApiModel, ...] = (
         "ProductFilter",
         "ProductSort",
         incremental_field="updatedAt",
-        columns={"PRODUCT_ID": "refId"},
+        columns={"PRODUCT_ID": Field("refId")},
     ),
     ApiModel(
         "plans",
@@ -216,7 +272,7 @@ API_MODELS: tuple[ApiModel, ...] = (
         # page); a plan's versions share a refId and not a createdAt.
         sorted_on="createdAt",
         tie_break="refId",
-        columns={"PLAN_ID": "refId", "BASE_PLAN_ID": "basePlan.refId"},
+        columns={"PLAN_ID": Field("refId"), "BASE_PLAN_ID": Field("basePlan.refId")},
     ),
     ApiModel(
         "addons",
@@ -225,18 +281,27 @@ API_MODELS: tuple[ApiModel, ...] = (
         "AddonFilter",
         "AddonSort",
         incremental_field="updatedAt",
-        columns={"ADDON_ID": "refId"},
+        columns={"ADDON_ID": Field("refId")},
     ),
     ApiModel(
         "prices",
         None,
         parent="plans",
         columns={
-            "PRICE_AMOUNT": "price.amount",
-            "PRICE_CURRENCY": "price.currency",
-            "TIERS": TIERS,
-            "ENVIRONMENT_ID": PARENT_ENVIRONMENT,
-            "UPDATED_AT": STATE_SEEN,
+            "PRICE_AMOUNT": Field("price.amount"),
+            "PRICE_CURRENCY": Field("price.currency"),
+            # The doc's shape: a list of { upTo, unitPriceAmount, unitPriceCurrency }; the API
+            # gives { upTo unitPrice { amount currency } }, and its flatPrice has no place in it.
+            "TIERS": JsonList(
+                "tiers",
+                {
+                    "upTo": "upTo",
+                    "unitPriceAmount": "unitPrice.amount",
+                    "unitPriceCurrency": "unitPrice.currency",
+                },
+            ),
+            "ENVIRONMENT_ID": FromParent("environmentId"),
+            "UPDATED_AT": Derived(Rule.STATE_SEEN),
         },
     ),
     ApiModel(
@@ -254,7 +319,7 @@ API_MODELS: tuple[ApiModel, ...] = (
         "PromotionalEntitlementFilter",
         "PromotionalEntitlementSort",
         incremental_field="updatedAt",
-        columns={"CUSTOMER_ID": "customer.customerId"},
+        columns={"CUSTOMER_ID": Field("customer.customerId")},
     ),
     ApiModel(
         "features",
@@ -263,25 +328,31 @@ API_MODELS: tuple[ApiModel, ...] = (
         "FeatureFilter",
         "FeatureSort",
         incremental_field="updatedAt",
-        columns={"FEATURE_ID": "refId"},
+        columns={"FEATURE_ID": Field("refId")},
     ),
     ApiModel(
         "entitlements",
         None,
         columns={
-            "ID": ENTITLEMENT_KEY,
-            "CREATED_AT": FIRST_SEEN,
-            "UPDATED_AT": f"entitlementUpdatedAt{OR_ELSE}{STATE_SEEN}",
-            "ENVIRONMENT_ID": "$customer.environmentId",
-            "CUSTOMER_UUID": "$customer.id",
-            "CUSTOMER_ID": "$customer.customerId",
-            "RESOURCE_UUID": ABSENT,
-            "RESOURCE_ID": "$customer.resourceId",
-            "FEATURE_UUID": "feature.id",
-            "FEATURE_ID": "feature.refId",
-            "IS_DELETED": NOT_DELETED,
-            "RESET_PERIOD_MONTHLY_ACCORDING_TO": "resetPeriodConfiguration.monthlyAccordingTo",
-            "RESET_PERIOD_WEEKLY_ACCORDING_TO": "resetPeriodConfiguration.weeklyAccordingTo",
+            "ID": Derived(Rule.ENTITLEMENT_KEY),
+            "CREATED_AT": Derived(Rule.FIRST_SEEN),
+            "UPDATED_AT": Field("entitlementUpdatedAt", or_else=Rule.STATE_SEEN),
+            "ENVIRONMENT_ID": FromCustomer("environmentId"),
+            "CUSTOMER_UUID": FromCustomer("id"),
+            "CUSTOMER_ID": FromCustomer("customerId"),
+            "RESOURCE_UUID": Absent(),
+            "RESOURCE_ID": FromCustomer("resourceId"),
+            "FEATURE_UUID": Field("feature.id"),
+            "FEATURE_ID": Field("feature.refId"),
+            "IS_DELETED": Derived(Rule.NOT_DELETED),
+            "RESET_PERIOD_MONTHLY_ACCORDING_TO": Field(
+                "resetPeriodConfiguration.monthlyAccordingTo",
+                union_member="MonthlyResetPeriodConfig",
+            ),
+            "RESET_PERIOD_WEEKLY_ACCORDING_TO": Field(
+                "resetPeriodConfiguration.weeklyAccordingTo",
+                union_member="WeeklyResetPeriodConfig",
+            ),
         },
     ),
     ApiModel(
@@ -292,13 +363,13 @@ API_MODELS: tuple[ApiModel, ...] = (
         "UsageMeasurementSort",
         incremental_field="createdAt",
         columns={
-            "CUSTOMER_ID": "customer.customerId",
-            "FEATURE_ID": "feature.refId",
-            "RESOURCE_ID": ABSENT,
-            "UPDATED_AT": STATE_SEEN,
-            "RESET_PERIOD": ABSENT,
-            "PERIOD_START": ABSENT,
-            "PERIOD_END": ABSENT,
+            "CUSTOMER_ID": Field("customer.customerId"),
+            "FEATURE_ID": Field("feature.refId"),
+            "RESOURCE_ID": Absent(),
+            "UPDATED_AT": Derived(Rule.STATE_SEEN),
+            "RESET_PERIOD": Absent(),
+            "PERIOD_START": Absent(),
+            "PERIOD_END": Absent(),
         },
     ),
     ApiModel(
@@ -308,7 +379,10 @@ API_MODELS: tuple[ApiModel, ...] = (
         "CouponFilter",
         "CouponSort",
         incremental_field="updatedAt",
-        columns={"COUPON_ID": "refId", "AMOUNTS_OFF": AMOUNTS_OFF},
+        columns={
+            "COUPON_ID": Field("refId"),
+            "AMOUNTS_OFF": JsonList("amountsOff", {"amount": "amount", "currency": "currency"}),
+        },
     ),
 )
 API_MODELS_BY_MODEL = {m.model: m for m in API_MODELS}
@@ -334,7 +408,7 @@ def columns_the_api_lacks(model: str) -> tuple[str, ...]:
     return tuple(
         c
         for c in api_model.table.column_names
-        if api_model.source_of(c).split(OR_ELSE)[0] in (*DERIVED, ABSENT)
+        if isinstance(api_model.source_of(c), Derived | Absent)
     )
 
 
@@ -344,10 +418,13 @@ def api_rule_note(model: str, column: str) -> str | None:
     if api_model is None:
         return None
     source = api_model.source_of(column)
-    if OR_ELSE in source:
-        given, rule = source.split(OR_ELSE)
+    if isinstance(source, Field) and source.or_else is not None:
         return (
-            f"From Stigg's API (STIGG_SOURCE=api): {given}; when the API gives none, "
-            + (API_RULE_NOTES[rule].split("which has no such field: ", 1)[1])
+            f"{_FROM_THE_API}: {source.path}; when the API gives none, "
+            f"{_WHAT_THE_RULE_GIVES[source.or_else]}"
         )
-    return API_RULE_NOTES.get(source)
+    if isinstance(source, Derived):
+        return API_RULE_NOTES[source.rule]
+    if isinstance(source, Absent):
+        return ABSENT_NOTE
+    return None

@@ -4,20 +4,29 @@ pulls against the fake API on loopback (paging, the page-size cap, faults, keys)
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 
 import graphql
 import pytest
 
 from orchestration.cli.run import run_config
+from orchestration.runtime.sources.api import changes, queries, rows
 from orchestration.runtime.sources.api import pull as api_pull
-from orchestration.runtime.sources.api import queries
 from orchestration.settings import ApiSettings, Settings, parse_api_keys
 from orchestration.spec.api import (
-    ABSENT,
     API_MODELS,
     API_MODELS_BY_MODEL,
+    NESTED,
     NOT_FROM_THE_API,
+    Absent,
+    Derived,
+    Field,
+    FromCustomer,
+    FromParent,
+    JsonList,
+    Rule,
+    api_rule_note,
     columns_the_api_lacks,
 )
 from orchestration.spec.tables import TABLES
@@ -110,7 +119,8 @@ def test_the_api_fills_16_tables_and_every_mandatory_column_by_a_field_or_a_rule
     for api_model in API_MODELS:
         for column in api_model.table.columns:
             if column.mandatory:
-                assert api_model.source_of(column.name) != ABSENT, (api_model.model, column.name)
+                source = api_model.source_of(column.name)
+                assert not isinstance(source, Absent), (api_model.model, column.name)
     assert set(columns_the_api_lacks("subscriptions")) == {
         "UPDATED_AT",
         "IS_CUSTOM_PRICE_SUBSCRIPTION",
@@ -118,6 +128,112 @@ def test_the_api_fills_16_tables_and_every_mandatory_column_by_a_field_or_a_rule
     assert set(columns_the_api_lacks("entitlements")) == {
         "ID", "CREATED_AT", "RESOURCE_UUID", "IS_DELETED",
     }  # fmt: skip
+
+
+def test_the_column_map_is_typed_and_each_kind_reads_what_its_model_has():
+    nested = {child for children in NESTED.values() for _, _, child in children}
+    for api_model in API_MODELS:
+        assert list(api_model.sources) == list(api_model.table.column_names)
+        for column, source in api_model.sources.items():
+            where = (api_model.model, column)
+            kinds = Field | JsonList | FromParent | FromCustomer | Derived | Absent
+            assert isinstance(source, kinds), where
+            if isinstance(source, FromParent):  # resolved: the parent's field it reads
+                assert api_model.model in nested and source.field, where
+            if isinstance(source, FromCustomer):  # only an entitlement is asked per customer
+                assert api_model.model == "entitlements", where
+    subscription_prices = API_MODELS_BY_MODEL["subscription_prices"]
+    assert subscription_prices.source_of("SUBSCRIPTION_ID") == FromParent("subscriptionId")
+    assert subscription_prices.source_of("ENVIRONMENT_ID") == FromParent("environmentId")
+    assert API_MODELS_BY_MODEL["customers"].source_of("BILLING_CURRENCY") == Field(
+        "billingCurrency"
+    )
+    assert API_MODELS_BY_MODEL["entitlements"].source_of("UPDATED_AT") == Field(
+        "entitlementUpdatedAt", or_else=Rule.STATE_SEEN
+    )
+
+
+def test_the_rule_notes_of_the_column_descriptions():
+    assert api_rule_note("customers", "BILLING_CURRENCY") is None  # a field: no note
+    assert api_rule_note("usage_events", "ID") is None  # not from the API
+    assert api_rule_note("subscription_applied_coupons", "DELETED_AT") == (
+        "Stigg's API has no field for it: NULL from STIGG_SOURCE=api."
+    )
+    assert api_rule_note("subscriptions", "UPDATED_AT") == (
+        "From Stigg's API (STIGG_SOURCE=api), which has no such field: the time the pull that "
+        "first saw the record in this state ran (a pull writes a record again only when its "
+        "content changed)."
+    )
+    assert api_rule_note("entitlements", "UPDATED_AT") == (
+        "From Stigg's API (STIGG_SOURCE=api): entitlementUpdatedAt; when the API gives none, "
+        "the time the pull that first saw the record in this state ran (a pull writes a record "
+        "again only when its content changed)."
+    )
+
+
+def test_a_node_becomes_a_row_by_the_column_map():
+    plan = {"id": "plan-1", "environmentId": ENV_A}
+    price = {
+        "id": "price-1",
+        "price": {"amount": 12.0, "currency": "USD"},
+        "tiers": [{"upTo": 10.0, "unitPrice": {"amount": 1.5, "currency": "USD"}}],
+    }
+    row = rows.row_of(API_MODELS_BY_MODEL["prices"], price, parent=plan)
+    assert row["PRICE_AMOUNT"] == "12" and row["PRICE_CURRENCY"] == "USD"
+    assert row["ENVIRONMENT_ID"] == ENV_A  # the plan's
+    assert row["TIERS"] == '[{"upTo": 10, "unitPriceAmount": 1.5, "unitPriceCurrency": "USD"}]'
+    assert row["UPDATED_AT"] is None  # the pull's, when the row is written
+    coupon = {"refId": "c-1", "amountsOff": [{"amount": 5.0, "currency": "EUR"}]}
+    row = rows.row_of(API_MODELS_BY_MODEL["coupons"], coupon)
+    assert row["COUPON_ID"] == "c-1" and row["AMOUNTS_OFF"] == '[{"amount": 5, "currency": "EUR"}]'
+    subscriptions = API_MODELS_BY_MODEL["subscriptions"]
+    for pricing_type, custom in (("CUSTOM", "true"), ("PAID", "false"), (None, None)):
+        row = rows.row_of(subscriptions, {"pricingType": pricing_type, "customer": None})
+        assert row["IS_CUSTOM_PRICE_SUBSCRIPTION"] == custom and row["CUSTOMER_ID"] is None
+
+    entitlements = API_MODELS_BY_MODEL["entitlements"]
+    customer = {"id": "cus-1", "customerId": "customer-1", "environmentId": ENV_A}
+    node = {
+        "feature": {"id": "feat-1", "refId": "feature-seats"},
+        "entitlementUpdatedAt": None,
+        "resetPeriodConfiguration": {"monthlyAccordingTo": "StartOfTheMonth"},
+    }
+    row = rows.row_of(entitlements, node, customer={**customer, "resourceId": None})
+    assert (row["CUSTOMER_UUID"], row["CUSTOMER_ID"], row["RESOURCE_ID"]) == (
+        "cus-1", "customer-1", None,
+    )  # fmt: skip
+    assert row["RESET_PERIOD_MONTHLY_ACCORDING_TO"] == "StartOfTheMonth"
+    rows.fill_keys(entitlements, row)
+    assert row["ID"] == rows.entitlement_key(row) and row["ID"].startswith("api-ent-")
+    first, now = datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 1, tzinfo=UTC)
+    rows.fill_pull_rules(entitlements, row, first, now)
+    assert (row["CREATED_AT"], row["UPDATED_AT"], row["IS_DELETED"]) == (
+        "2025-01-01T00:00:00.000000Z", "2025-02-01T00:00:00.000000Z", "false",
+    )  # fmt: skip
+    assert row["RESOURCE_UUID"] is None  # Absent: never made up
+    given = rows.row_of(entitlements, {**node, "entitlementUpdatedAt": "2024-12-01T00:00:00Z"})
+    rows.fill_pull_rules(entitlements, given, first, now)
+    assert given["UPDATED_AT"] == "2024-12-01T00:00:00Z"  # the API's, when it gives one
+
+
+def test_only_a_changed_record_is_written_again_and_keeps_when_it_was_first_seen():
+    coupons = API_MODELS_BY_MODEL["subscription_applied_coupons"]
+    state: dict = {}
+
+    def listed(status: str) -> list[dict]:
+        node = {"id": "ac-1", "refId": "c-1", "status": status}
+        return [rows.row_of(coupons, node, parent={"subscriptionId": "s-1", "environmentId": "e"})]
+
+    first, later = datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 1, tzinfo=UTC)
+    settled = changes.settle(coupons, "e", listed("ACTIVE"), state, first)
+    assert (len(settled.changed), settled.listed, settled.gone) == (1, 1, 0)
+    assert settled.changed[0]["CREATED_AT"] == settled.changed[0]["UPDATED_AT"] == rows.iso(first)
+    assert changes.settle(coupons, "e", listed("ACTIVE"), state, later).changed == []
+    [record] = state.values()
+    assert record.last_listed_at == later and record.state_seen_at == first
+    [changed] = changes.settle(coupons, "e", listed("EXPIRED"), state, later).changed
+    assert (changed["CREATED_AT"], changed["UPDATED_AT"]) == (rows.iso(first), rows.iso(later))
+    assert changes.settle(coupons, "e", [], state, later).gone == 1  # nested in a full list
 
 
 def test_keys_carry_their_environment_and_never_show_their_value():

@@ -24,7 +24,7 @@ import pyarrow as pa
 from orchestration.runtime.engines.duckdb import files as duck
 
 if TYPE_CHECKING:
-    from orchestration.runtime.sources.api.pull import PullResult
+    from orchestration.runtime.sources.api.result import PullResult
 
 PULLS_TABLE = "meta.api_pulls"
 RECORDS_TABLE = "meta.api_records"

@@ -16,211 +16,42 @@ the manifest, the skip rule and both engines' readers are the export's.
 - A pull is redone, never resumed: before it asks, the files that no published manifest names
   (a killed or failed run's) are deleted, and the run's working copy starts from the published
   warehouse (runtime/writer.py), so no record is lost or written twice.
+
+This module runs a pull: the keys and their environments, each model's list (and the models
+nested in it), and the entitlements, one call per customer. Beside it, each with one job:
+queries.py (the GraphQL documents), client.py (the HTTP calls, paging and retries), rows.py (a
+node as a row, by the column map), changes.py (change detection against the published state),
+sink.py (the files, in the export's layout), result.py (what the pull did) and manifest.py (what
+the published warehouse knows of past pulls).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from orchestration.runtime.sources.api import queries
+from orchestration.runtime.sources.api.changes import settle
 from orchestration.runtime.sources.api.client import StiggApi, StiggApiError
-from orchestration.runtime.sources.api.manifest import (
-    Published,
-    RecordState,
-    StateKey,
-    read_published,
-)
+from orchestration.runtime.sources.api.manifest import RecordState, StateKey, read_published
+from orchestration.runtime.sources.api.result import ModelPull, PullResult
+from orchestration.runtime.sources.api.rows import Row, iso, parse_time, row_of
+from orchestration.runtime.sources.api.sink import ExportFolder
 from orchestration.settings import Settings
-from orchestration.spec.api import (
-    ABSENT,
-    AMOUNTS_OFF,
-    API_MODELS,
-    API_MODELS_BY_MODEL,
-    CUSTOM_PRICING,
-    DERIVED,
-    ENTITLEMENT_KEY,
-    FIRST_SEEN,
-    NESTED,
-    NOT_DELETED,
-    OR_ELSE,
-    PARENT,
-    STATE_SEEN,
-    TIERS,
-    ApiModel,
-)
+from orchestration.spec.api import API_MODELS, API_MODELS_BY_MODEL, NESTED, ApiModel
 
-_KEY_SEPARATOR = "\x1f"
+__all__ = ["ApiSourceError", "ModelPull", "PullResult", "pull"]
 
 
 class ApiSourceError(RuntimeError):
     """The API source cannot pull: a configuration it cannot use, or a request that failed."""
 
 
-@dataclass
-class ModelPull:
-    """What one pull of one model in one environment did (a row of meta.api_pulls)."""
-
-    model: str
-    environment_id: str
-    mode: str
-    watermark_from: datetime | None = None
-    watermark: datetime | None = None
-    pages: int = 0
-    records_listed: int = 0
-    records_changed: int = 0
-    records_gone: int = 0
-    file: str | None = None
-
-
-@dataclass
-class PullResult:
-    run_id: str
-    pulled_at: datetime
-    pulls: list[ModelPull] = field(default_factory=list)
-    published: Published = field(default_factory=Published)
-    state: dict[StateKey, RecordState] = field(default_factory=dict)
-    requests: int = 0
-
-    def manifest_rows(self) -> list[dict]:
-        """meta.api_pulls as it should be after this run: the published rows and this run's."""
-        rows = list(self.published.pulls)
-        for p in self.pulls:
-            rows.append(
-                {
-                    "run_id": self.run_id,
-                    "pulled_at": self.pulled_at,
-                    **{k: v for k, v in vars(p).items()},
-                    "status": "pulled",
-                }
-            )
-        return rows
-
-    def by_model(self) -> dict[str, dict[str, int]]:
-        """Per model, summed over environments: pages, listed, changed, gone."""
-        totals: dict[str, dict[str, int]] = {}
-        for p in self.pulls:
-            t = totals.setdefault(
-                p.model, {"pages": 0, "listed": 0, "changed": 0, "gone": 0, "full": 0}
-            )
-            t["pages"] += p.pages
-            t["listed"] += p.records_listed
-            t["changed"] += p.records_changed
-            t["gone"] += p.records_gone
-            t["full"] = int(p.mode in ("full", "nested in a full list", "per customer"))
-        return totals
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def as_text(value: Any) -> str | None:
-    """A GraphQL value as the text a raw column holds: JSON text for objects and lists, `true` /
-    `false`, and numbers without a trailing `.0` (a whole NUMBER casts from `12`, not `12.0`)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, dict | list):
-        return json.dumps(_whole_numbers(value))
-    return str(value)
-
-
-def _whole_numbers(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, list):
-        return [_whole_numbers(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _whole_numbers(v) for k, v in value.items()}
-    return value
-
-
-def _at(node: dict | None, path: str) -> Any:
-    value: Any = node
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
-def _tiers(tiers: list[dict] | None) -> str | None:
-    if tiers is None:
-        return None
-    return as_text(
-        [
-            {
-                "upTo": t.get("upTo"),
-                "unitPriceAmount": _at(t, "unitPrice.amount"),
-                "unitPriceCurrency": _at(t, "unitPrice.currency"),
-            }
-            for t in tiers
-        ]
-    )
-
-
 def _ascending(fields: tuple[str, ...]) -> list[dict[str, str]]:
     return [{"field": f, "direction": "ASC"} for f in fields]
-
-
-def row_of(
-    api_model: ApiModel, node: dict, parent: dict | None = None, customer: dict | None = None
-) -> dict[str, str | None]:
-    """A node as the export's row: every documented column, as text; the rules' columns are
-    None here and filled by `_settle`."""
-    row: dict[str, str | None] = {}
-    for column in api_model.table.column_names:
-        source = api_model.source_of(column).split(OR_ELSE)[0]
-        if source == TIERS:
-            row[column] = _tiers(node.get("tiers"))
-        elif source == AMOUNTS_OFF:
-            row[column] = as_text(node.get("amountsOff"))
-        elif source == CUSTOM_PRICING:
-            pricing_type = node.get("pricingType")
-            row[column] = None if pricing_type is None else as_text(pricing_type == "CUSTOM")
-        elif source.startswith(f"{PARENT}."):
-            row[column] = as_text(_at(parent, source.removeprefix(f"{PARENT}.")))
-        elif source.startswith("$customer."):
-            row[column] = as_text((customer or {}).get(source.removeprefix("$customer.")))
-        elif source in (*DERIVED, ABSENT):
-            row[column] = None
-        else:
-            row[column] = as_text(_at(node, source))
-    return row
-
-
-def entitlement_key(row: dict[str, str | None]) -> str:
-    identity = "|".join(
-        row.get(c) or "" for c in ("ENVIRONMENT_ID", "CUSTOMER_ID", "RESOURCE_ID", "FEATURE_ID")
-    )
-    return "api-ent-" + hashlib.sha256(identity.encode()).hexdigest()[:32]
-
-
-def content_hash(row: dict[str, str | None]) -> str:
-    return hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()
 
 
 class _Pull:
@@ -232,42 +63,10 @@ class _Pull:
         self.run_id = run_id
         self.log = log
         self.pulled_at = datetime.now(UTC).replace(microsecond=0)
-        self.folder = settings.api_export_dir
+        self.files = ExportFolder(settings.api_export_dir, run_id, self.pulled_at)
         self.published = read_published(settings.warehouse_path)
         self.state: dict[StateKey, RecordState] = dict(self.published.state)
         self.result = PullResult(run_id, self.pulled_at, published=self.published)
-
-    # --- the folder -------------------------------------------------------------------------
-
-    def discard_unpublished_files(self) -> int:
-        """Delete the pull files that no published manifest names: a killed or failed run's."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        removed = 0
-        for path in sorted(self.folder.rglob("*")):
-            if not path.is_file():
-                continue
-            relative = path.relative_to(self.folder).as_posix()
-            if relative not in self.published.landed_paths:
-                path.unlink()
-                removed += 1
-        for directory in sorted(self.folder.rglob("*"), reverse=True):
-            if directory.is_dir() and not any(directory.iterdir()):
-                directory.rmdir()
-        return removed
-
-    def write(self, model: str, environment_id: str, rows: list[dict]) -> str:
-        """The rows as one export file; written beside, then renamed into place."""
-        columns = API_MODELS_BY_MODEL[model].table.column_names
-        table = pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in columns})
-        slug = re.sub(r"[^A-Za-z0-9-]", "-", environment_id)
-        name = f"api-{slug}-{self.run_id[:8]}_{self.pulled_at:%Y%m%d%H%M%S}.parquet"
-        relative = f"{model}/dt={self.pulled_at:%Y-%m-%d}/{name}"
-        target = self.folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{name}.tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, target)
-        return relative
 
     # --- the keys ---------------------------------------------------------------------------
 
@@ -277,7 +76,7 @@ class _Pull:
                 "STIGG_SOURCE=api needs the API's server keys: set STIGG_API_KEYS "
                 "(comma-separated, each KEY or ENV_ID=KEY) or STIGG_API_KEYS_FILE"
             )
-        removed = self.discard_unpublished_files()
+        removed = self.files.discard_unpublished_files(self.published.landed_paths)
         if removed:
             self.log(
                 f"Deleted {removed} pulled file(s) that no published warehouse names (a run that "
@@ -316,9 +115,9 @@ class _Pull:
     # --- one environment --------------------------------------------------------------------
 
     def _pull_environment(self, client: StiggApi, environment_id: str) -> None:
-        rows: dict[str, list[dict]] = {m.model: [] for m in API_MODELS}
+        rows: dict[str, list[Row]] = {m.model: [] for m in API_MODELS}
         pulls: dict[str, ModelPull] = {}
-        resources: list[dict] = []
+        resources: list[Row] = []
         for api_model in API_MODELS:
             if api_model.query is None:
                 continue
@@ -332,12 +131,14 @@ class _Pull:
         if self.api.entitlements:
             pulls["entitlements"] = self._pull_entitlements(client, environment_id, resources, rows)
         for model, pull in pulls.items():
-            changed, listed, gone = self._settle(model, environment_id, rows[model])
+            changed, listed, gone = settle(
+                API_MODELS_BY_MODEL[model], environment_id, rows[model], self.state, self.pulled_at
+            )
             pull.records_listed = listed
             pull.records_changed = len(changed)
             pull.records_gone = gone
             if changed:
-                pull.file = self.write(model, environment_id, changed)
+                pull.file = self.files.write(model, environment_id, changed)
             self.result.pulls.append(pull)
             self.log(
                 f"{environment_id} {model}: {pull.mode}, {pull.pages} page(s), {listed} listed, "
@@ -345,7 +146,11 @@ class _Pull:
             )
 
     def _pull_list(
-        self, client: StiggApi, environment_id: str, api_model: ApiModel, rows: dict
+        self,
+        client: StiggApi,
+        environment_id: str,
+        api_model: ApiModel,
+        rows: dict[str, list[Row]],
     ) -> ModelPull:
         field_name = api_model.incremental_field
         variables: dict[str, Any] = {"filter": {}, "sorting": _ascending(api_model.sort_fields)}
@@ -380,7 +185,11 @@ class _Pull:
             )
 
     def _pull_entitlements(
-        self, client: StiggApi, environment_id: str, resources: list[dict], rows: dict
+        self,
+        client: StiggApi,
+        environment_id: str,
+        resources: list[Row],
+        rows: dict[str, list[Row]],
     ) -> ModelPull:
         """One call per customer and per customer resource, `concurrency` at a time."""
         pull = ModelPull("entitlements", environment_id, "per customer")
@@ -404,7 +213,7 @@ class _Pull:
         document = queries.entitlements_query()
         entitlements = API_MODELS_BY_MODEL["entitlements"]
 
-        def fetch(customer: dict) -> list[dict]:
+        def fetch(customer: dict) -> list[Row]:
             query = {"customerId": customer["customerId"]}
             if customer["resourceId"] is not None:
                 query["resourceId"] = customer["resourceId"]
@@ -416,50 +225,6 @@ class _Pull:
                 rows["entitlements"].extend(found)
         pull.pages += len(calls)
         return pull
-
-    # --- change detection -------------------------------------------------------------------
-
-    def _settle(self, model: str, environment_id: str, rows: list[dict]) -> tuple[list, int, int]:
-        """(the rows to write: new or changed records, with the rules' columns filled; how many
-        records were listed; how many known records a full pull no longer lists)."""
-        api_model = API_MODELS_BY_MODEL[model]
-        table = api_model.table
-        derives_id = "ID" in table.column_names and api_model.source_of("ID") == ENTITLEMENT_KEY
-        latest: dict[str, dict] = {}
-        for row in rows:
-            if derives_id:
-                row["ID"] = entitlement_key(row)
-            latest[_KEY_SEPARATOR.join(row[c] or "" for c in table.key)] = row
-        changed = []
-        now = self.pulled_at
-        for record_key, row in latest.items():
-            digest = content_hash(row)
-            state_key = (model, environment_id, record_key)
-            before = self.state.get(state_key)
-            if before is not None and before.content_hash == digest:
-                self.state[state_key] = replace(before, last_listed_at=now)
-                continue
-            first_seen = before.first_seen_at if before is not None else now
-            for column in table.column_names:
-                rule = api_model.source_of(column).split(OR_ELSE)[-1]
-                if row[column] is not None:
-                    continue
-                if rule == FIRST_SEEN:
-                    row[column] = iso(first_seen)
-                elif rule == STATE_SEEN:
-                    row[column] = iso(now)
-                elif rule == NOT_DELETED:
-                    row[column] = "false"
-            self.state[state_key] = RecordState(digest, first_seen, now, now)
-            changed.append(row)
-        gone = 0
-        if api_model.pulled_in_full:
-            gone = sum(
-                1
-                for (m, env, record_key) in self.state
-                if m == model and env == environment_id and record_key not in latest
-            )
-        return changed, len(latest), gone
 
 
 def pull(settings: Settings, run_id: str, log: Callable[[str], None] = print) -> PullResult:

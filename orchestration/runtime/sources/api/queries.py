@@ -10,52 +10,58 @@ from pathlib import Path
 
 from orchestration.spec.api import (
     API_MODELS_BY_MODEL,
-    JSON_LIST_SELECTIONS,
     NESTED,
-    OR_ELSE,
-    PARENT,
-    UNION_MEMBER_FIELDS,
     ApiModel,
+    Field,
+    FromParent,
+    JsonList,
 )
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 
-
-def field_paths(api_model: ApiModel) -> list[str]:
-    """The node's GraphQL paths that the model's columns read (dotted, as in spec/api.py)."""
-    paths = []
-    for column in api_model.table.column_names:
-        source = api_model.source_of(column).split(OR_ELSE)[0]
-        if source.startswith("$") and source not in JSON_LIST_SELECTIONS:
-            continue  # a rule, the parent's or the customer's: not a field of this node
-        paths.append(source)
-    return paths
+# A selection as a tree: each field -> the fields selected in it (none for a leaf).
+Tree = dict[str, "Tree"]
 
 
-def _render(tree: dict[str, dict]) -> str:
+def _add(tree: Tree, parts: list[str]) -> None:
+    """Add a path (its fields, outermost first) to the tree."""
+    for part in parts:
+        tree = tree.setdefault(part, {})
+
+
+def _render(tree: Tree) -> str:
     parts = []
     for name, children in tree.items():
         parts.append(f"{name} {{ {_render(children)} }}" if children else name)
     return " ".join(parts)
 
 
+def _node_fields(api_model: ApiModel) -> Tree:
+    """The fields of the node that the model's columns read; the parent's, the customer's and
+    the rules' columns read none."""
+    tree: Tree = {}
+    for source in api_model.sources.values():
+        match source:
+            case Field(path=path, union_member=member):
+                parts = path.split(".")
+                if member is not None:  # the last field through a fragment on its member type
+                    parts.insert(-1, f"... on {member}")
+                _add(tree, parts)
+            case JsonList(field=name, items=items):
+                for item_path in items.values():
+                    _add(tree, [name, *item_path.split(".")])
+    return tree
+
+
 def selection(model: str) -> str:
     """The node selection of a model, with the models nested in it and the fields that their
     parent references read."""
     api_model = API_MODELS_BY_MODEL[model]
-    tree: dict[str, dict] = {}
-    for path in field_paths(api_model):
-        node = tree
-        parts = JSON_LIST_SELECTIONS.get(path, path).split(".")
-        if path in UNION_MEMBER_FIELDS:  # the last field through a fragment on its member type
-            parts.insert(-1, f"... on {UNION_MEMBER_FIELDS[path]}")
-        for part in parts:
-            node = node.setdefault(part, {})
+    tree = _node_fields(api_model)
     for field_name, arguments, child in NESTED.get(model, ()):
-        for column in API_MODELS_BY_MODEL[child].table.column_names:
-            source = API_MODELS_BY_MODEL[child].source_of(column)
-            if source.startswith(f"{PARENT}."):
-                tree.setdefault(source.removeprefix(f"{PARENT}."), {})
+        for source in API_MODELS_BY_MODEL[child].sources.values():
+            if isinstance(source, FromParent):
+                tree.setdefault(source.field, {})
         tree[f"{field_name}{arguments} {{ {selection(child)} }}"] = {}
     return _render(tree)
 
