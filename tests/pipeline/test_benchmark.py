@@ -3,26 +3,17 @@ builds the 17 documented tables with exactly the rows the pipeline publishes."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import duckdb
 import pytest
 
-from orchestration.settings import PROJECT_ROOT
+from benchmarks import baseline, cli, report
+from benchmarks.exports import parquet_files
+from benchmarks.figures import Figures
 from orchestration.spec.tables import TABLES
 from orchestration.synthetic.scale_export import Preset, generate_scale_export
 from tests.support.runs import run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.ci]
-
-
-def _benchmark_module():
-    spec = importlib.util.spec_from_file_location("bench", PROJECT_ROOT / "benchmarks" / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def _digests(path, schema: str) -> dict[str, tuple[int, str]]:
@@ -37,7 +28,6 @@ def _digests(path, schema: str) -> dict[str, tuple[int, str]]:
 
 
 def test_the_plain_sql_baseline_builds_the_same_tables_as_the_pipeline(tmp_path, pipeline_env):
-    bench = _benchmark_module()
     export = tmp_path / "export"
     generate_scale_export(
         export, Preset(customers=50, usage_events=2_000, transfers=4), progress=False
@@ -46,16 +36,17 @@ def test_the_plain_sql_baseline_builds_the_same_tables_as_the_pipeline(tmp_path,
     result = run_cli(["run"], pipeline_env)
     assert result.returncode == 0, result.stdout[-3000:]
 
-    files = {
+    files = parquet_files(export)
+    assert files == {
         t.model: sorted(str(p) for p in export.glob(f"{t.model}/dt=*/*.parquet")) for t in TABLES
     }
-    baseline = tmp_path / "plain.duckdb"
-    assert bench.plain_sql_build(files, baseline) > 0
+    plain = tmp_path / "plain.duckdb"
+    assert baseline.plain_sql_build(files, plain) > 0
     pipeline = _digests(pipeline_env["STIGG_WAREHOUSE_PATH"], "stigg.")
     assert all(rows > 0 for rows, _ in pipeline.values())
-    assert _digests(baseline, "") == pipeline
+    assert _digests(plain, "") == pipeline
 
-    read_seconds, rows = bench.duckdb_bulk_read(files, tmp_path / "read.duckdb")
+    read_seconds, rows = baseline.duckdb_bulk_read(files, tmp_path / "read.duckdb")
     assert rows == sum(
         duckdb.sql(f"SELECT count(*) FROM read_parquet({fs!r})").fetchone()[0]
         for fs in files.values()
@@ -65,16 +56,15 @@ def test_the_plain_sql_baseline_builds_the_same_tables_as_the_pipeline(tmp_path,
 
 
 def test_the_table_marks_each_target_met_or_not():
-    bench = _benchmark_module()
-    figures = bench.Figures(
+    figures = Figures(
         preset="M", shape="default", raw_rows=10, export_mb=1, landing_rows_per_s=9,
         duckdb_read_rows_per_s=10, landing_ratio=0.9, full_seconds=3, baseline_seconds=1,
         full_ratio=3.0, peak_memory_gib=1, incremental_seconds=1, incremental_ratio=0.33,
         noop_seconds=0.2, warehouse_mb=2,
     )  # fmt: skip
-    table = bench.render([figures], sample_seconds=12.0)
+    table = report.render([figures], sample_seconds=12.0)
     assert "landing vs DuckDB read | 0.90 met" in table
     assert "full run vs plain SQL  | 3.00 NOT met" in table
     assert "no-op run (s)          | 0.20 met" in table
     assert "sample export run, end to end: 12.0s NOT met" in table
-    assert bench._parse(["m:versions", "sample"]) == ["M:versions", "sample"]
+    assert cli.parse(["m:versions", "sample"]).runs == ["M:versions", "sample"]
