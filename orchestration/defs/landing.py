@@ -155,7 +155,7 @@ def raw_export(context: dg.AssetExecutionContext, warehouse: StiggWarehouse) -> 
         context.log.warning(f"Skipped {path.path}: {path.reason}")
 
     try:
-        yield from _land(context, warehouse, prepared, files)
+        yield from _land(context, warehouse, source.name, prepared, files)
         source.after_landing(warehouse.run_engine(), prepared)
     except Exception as exc:
         if disk_space.is_disk_full(exc):
@@ -163,7 +163,9 @@ def raw_export(context: dg.AssetExecutionContext, warehouse: StiggWarehouse) -> 
         raise
 
 
-def _land(context, warehouse: StiggWarehouse, prepared: Prepared, files) -> Iterator:
+def _land(
+    context, warehouse: StiggWarehouse, source_name: str, prepared: Prepared, files
+) -> Iterator:
     source = prepared.files
     selected = [t.model for t in TABLES if raw_asset_key(t.model) in context.selected_asset_keys]
     with warehouse.run_engine().raw_layer(source) as raw:
@@ -242,7 +244,7 @@ def _land(context, warehouse: StiggWarehouse, prepared: Prepared, files) -> Iter
                 passed=listed.passed,
                 severity=dg.AssetCheckSeverity.WARN,
                 description=listed.description,
-                metadata={"records_gone": listed.gone, "source": warehouse.run_source().name},
+                metadata={"records_gone": listed.gone, "source": source_name},
             )
 
 

@@ -47,16 +47,8 @@ class RawLayer(Protocol):
         self, statuses: Sequence[str], model: str | None = None
     ) -> set[tuple[str, str]]: ...
 
-    def record(
-        self,
-        model: str,
-        files: Sequence[ExportFile],
-        load_id: str,
-        *,
-        status: str,
-        rows: dict[str, int] | None = None,
-        error: str | None = None,
-    ) -> None: ...
+    def record(self, rows: Sequence[tuple]) -> None:
+        """Add `manifest_rows` to the manifest, each stamped with the time."""
 
     def land_batch(
         self,
@@ -139,7 +131,9 @@ def land_model(
         elif landed[f.path] != f.version:
             result.changed.append(f.path)
             if (f.path, f.version) not in raw.recorded(["changed"], model):
-                raw.record(model, [f], load_id, status="changed", error=CHANGED_REASON)
+                raw.record(
+                    manifest_rows(model, [f], load_id, status="changed", error=CHANGED_REASON)
+                )
         else:
             result.already_landed += 1
 
@@ -178,7 +172,7 @@ def _layout_or_settle(
         _record_failure(raw, model, f, load_id, result, f"could not read the file: {exc}")
         return _SETTLED
     if layout.is_empty:
-        raw.record(model, [f], load_id, status="landed", rows={f.path: 0})
+        raw.record(manifest_rows(model, [f], load_id, status="landed", rows={f.path: 0}))
         result.files_landed.append(f.path)
         return _SETTLED
     return layout
@@ -222,5 +216,5 @@ def _land_or_split(
 def _record_failure(
     raw: RawLayer, model: str, f: ExportFile, load_id: str, result: ModelLanding, reason: str
 ) -> None:
-    raw.record(model, [f], load_id, status="failed", error=reason)
+    raw.record(manifest_rows(model, [f], load_id, status="failed", error=reason))
     result.failed.append(FailedFile(f.path, reason))

@@ -171,19 +171,9 @@ class DuckDBRaw:
             return set()
         return set(rows)
 
-    def record(
-        self,
-        model: str,
-        files: Sequence[ExportFile],
-        load_id: str,
-        *,
-        status: str,
-        rows: dict[str, int] | None = None,
-        error: str | None = None,
-    ) -> None:
-        values = manifest_rows(model, files, load_id, status=status, rows=rows, error=error)
-        placeholders = ", ".join("?" for _ in values[0]) if values else ""
-        self.con.executemany(f"INSERT INTO {MANIFEST_TABLE} VALUES ({placeholders}, now())", values)
+    def record(self, rows: Sequence[tuple]) -> None:
+        placeholders = ", ".join("?" for _ in MANIFEST_COLUMNS[:-1])
+        self.con.executemany(f"INSERT INTO {MANIFEST_TABLE} VALUES ({placeholders}, now())", rows)
 
     def land_batch(
         self,
@@ -225,7 +215,7 @@ class DuckDBRaw:
                 raise LandingError(
                     f"{inserted} rows inserted, but the files hold {sum(rows.values())}"
                 )
-            self.record(model, batch, load_id, status="landed", rows=rows)
+            self.record(manifest_rows(model, batch, load_id, status="landed", rows=rows))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -169,22 +169,12 @@ class SparkRaw:
             (row.path, row.fingerprint) for row in manifest.select("path", "fingerprint").collect()
         }
 
-    def record(
-        self,
-        model: str,
-        files: Sequence[ExportFile],
-        load_id: str,
-        *,
-        status: str,
-        rows: dict[str, int] | None = None,
-        error: str | None = None,
-    ) -> None:
+    def record(self, rows: Sequence[tuple]) -> None:
         from pyspark.sql import functions as F
 
         manifest_schema = self.spark.table(MANIFEST_TABLE).schema
-        values = manifest_rows(model, files, load_id, status=status, rows=rows, error=error)
         records = self.spark.createDataFrame(
-            [(*row, None) for row in values], schema=manifest_schema
+            [(*row, None) for row in rows], schema=manifest_schema
         ).withColumn("recorded_at", F.current_timestamp())
         records.write.insertInto(MANIFEST_TABLE, overwrite=False)
 
@@ -238,7 +228,7 @@ class SparkRaw:
         rows.select(*select).write.insertInto(raw_table(model), overwrite=True)
         landed = self._rows_per_file(model, batch)
         # The commit: a file whose rows landed but whose manifest row did not is landed again.
-        self.record(model, batch, load_id, status="landed", rows=landed)
+        self.record(manifest_rows(model, batch, load_id, status="landed", rows=landed))
         return landed
 
     def _read(self, batch: Sequence[ExportFile], layout: TextLayout | None) -> DataFrame:
